@@ -1,0 +1,40 @@
+import { CliError } from './cliError.js';
+import type { CliCommand, CliIo } from './command.js';
+import { storeCommand } from './commands/store.js';
+import { fachdienstCommand } from './commands/fachdienst.js';
+
+const commands: readonly CliCommand[] = [fachdienstCommand, storeCommand];
+
+function help(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'kim: the open KIM provider stack',
+    '',
+    'usage: kim <command> [options]',
+    '',
+    'commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    "Run 'kim <command> --help' for a command's options.",
+    '',
+  ].join('\n');
+}
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(help());
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  try {
+    if (command === undefined) throw new CliError(`unknown command '${name}'; run 'kim --help'`);
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.stderr.write(`kim ${name}: ${error.message}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+}
