@@ -26,8 +26,8 @@ export interface MailboxState {
   machine: MailboxSnapshot;
   /** Messages not yet deleted, by uid (insertion order = ascending uid). */
   readonly live: Map<number, LiveMessage>;
-  /** Every message key ever received, so a redelivery after deletion stays a no-op. */
-  readonly seenKeys: Set<string>;
+  /** Every message key ever received with its uid, so a redelivery after deletion stays a no-op. */
+  readonly seenKeys: Map<string, number>;
 }
 
 export const MAILBOX_AGGREGATE = 'mailbox';
@@ -37,7 +37,7 @@ export const mailboxDecider: Decider<MailboxState, MailboxCommand, MailboxEvent>
   initialState: () => ({
     machine: initialTransition(mailboxMachine)[0],
     live: new Map(),
-    seenKeys: new Set(),
+    seenKeys: new Map(),
   }),
   evolve,
   decide,
@@ -50,7 +50,7 @@ function evolve(state: MailboxState, event: MailboxEvent): MailboxState {
       state.machine = advance(MAILBOX_AGGREGATE, mailboxMachine, state.machine, event);
       const { uid, size, blobRef, messageKey } = event.data;
       state.live.set(uid, { size, blobRef, messageKey });
-      state.seenKeys.add(messageKey);
+      state.seenKeys.set(messageKey, uid);
       return state;
     }
     case 'fetched': {

@@ -1,4 +1,5 @@
 import type { MailboxSnapshot } from './machine.js';
+import type { MailboxState } from './decider.js';
 
 export type MailboxStatus = 'none' | 'open' | 'locked' | 'closed';
 
@@ -38,4 +39,9 @@ export function liveMessages(state: HasLive): LiveMessageView[] {
 export function mailboxStats(state: HasMachine): { readonly count: number; readonly bytes: number } {
   const { liveCount, liveBytes } = state.machine.context;
   return { count: liveCount, bytes: liveBytes };
+}
+
+/** The uid a message key was delivered under (even if deleted since), or null if never received. */
+export function uidOfMessageKey(state: MailboxState, messageKey: string): number | null {
+  return state.seenKeys.get(messageKey) ?? null;
 }

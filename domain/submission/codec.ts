@@ -23,6 +23,7 @@ const schemas: VersionedSchemas<SubmissionEventData> = {
       size: octets,
       digest: sha256Hex,
       messageId: z.string().optional(),
+      receivedHeader: z.string().optional(),
       acceptedAt: instant,
     }),
   ],

@@ -91,6 +91,7 @@ function accept(command: AcceptSubmission): SubmissionEvent[] {
       size: command.size,
       digest: command.digest,
       ...(command.messageId === undefined ? {} : { messageId: command.messageId }),
+      ...(command.receivedHeader === undefined ? {} : { receivedHeader: command.receivedHeader }),
       acceptedAt: command.now,
     }),
   ];

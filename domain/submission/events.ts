@@ -29,6 +29,11 @@ export interface SubmissionEventData {
     readonly size: number;
     readonly digest: string;
     readonly messageId?: string;
+    /**
+     * The `Received:` trace field written when the message was accepted (client, protocol, id,
+     * date), ending in CRLF; delivery prepends it together with `Return-Path:`.
+     */
+    readonly receivedHeader?: string;
     readonly acceptedAt: Instant;
   };
   deliveredLocally: {

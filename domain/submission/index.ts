@@ -7,3 +7,5 @@ export type { SubmissionState } from './decider.js';
 export { dueRecipients, pendingRecipients, submissionStatus } from './queries.js';
 export type { SubmissionStatus } from './queries.js';
 export { decodeSubmissionEvent, submissionEventTypes } from './codec.js';
+export { checkEnvelopeSender, checkOriginatorHeaders, isInKimDomain } from './originatorRules.js';
+export type { OriginatorHeaders, OriginatorVerdict } from './originatorRules.js';

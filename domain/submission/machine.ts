@@ -20,6 +20,11 @@ export interface SubmissionContext {
   readonly submissionId: string;
   readonly sender: string;
   readonly blobRef: string;
+  readonly size: number;
+  readonly digest: string;
+  readonly acceptedAt: Instant | null;
+  /** The Received: trace field written at acceptance, prepended at delivery. */
+  readonly receivedHeader?: string;
   /** Keyed by recipientKey(address). */
   readonly recipients: Readonly<Record<string, RecipientStatus>>;
   readonly lastEventAt: Instant | null;
@@ -33,6 +38,9 @@ const initialContext: SubmissionContext = {
   submissionId: '',
   sender: '',
   blobRef: '',
+  size: 0,
+  digest: '',
+  acceptedAt: null,
   recipients: {},
   lastEventAt: null,
 };
@@ -71,6 +79,12 @@ export const submissionMachine = setup({
               submissionId: event.data.submissionId,
               sender: event.data.sender,
               blobRef: event.data.blobRef,
+              size: event.data.size,
+              digest: event.data.digest,
+              acceptedAt: event.data.acceptedAt,
+              ...(event.data.receivedHeader === undefined
+                ? {}
+                : { receivedHeader: event.data.receivedHeader }),
               recipients,
               lastEventAt: event.data.acceptedAt,
             };

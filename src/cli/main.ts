@@ -1,9 +1,11 @@
+import { ConfigError } from '../config/configError.js';
 import { CliError } from './cliError.js';
 import type { CliCommand, CliIo } from './command.js';
+import { adminCommand } from './commands/admin.js';
 import { storeCommand } from './commands/store.js';
 import { fachdienstCommand } from './commands/fachdienst.js';
 
-const commands: readonly CliCommand[] = [fachdienstCommand, storeCommand];
+const commands: readonly CliCommand[] = [fachdienstCommand, adminCommand, storeCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -31,9 +33,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     if (command === undefined) throw new CliError(`unknown command '${name}'; run 'kim --help'`);
     return await command.run(rest, io);
   } catch (error) {
-    if (error instanceof CliError) {
+    if (error instanceof CliError || error instanceof ConfigError) {
       io.stderr.write(`kim ${name}: ${error.message}\n`);
-      return error.exitCode;
+      return error instanceof CliError ? error.exitCode : 2;
     }
     throw error;
   }

@@ -85,6 +85,29 @@ export class CommandHandler {
     return result;
   }
 
+  /**
+   * The current state of an aggregate (read through the same per-stream queue as commands, so it
+   * never observes a half-applied command). Valid until the next command on that stream.
+   */
+  async read<State, Command, Event extends DomainEvent>(
+    type: AggregateType<State, Command, Event>,
+    aggregateId: string,
+  ): Promise<{ state: State; revision: Revision | null }> {
+    const streamId = type.streamId(aggregateId);
+    const previous = this.tails.get(streamId) ?? Promise.resolve();
+    const result = previous.then(() => this.load(type, streamId));
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tails.set(streamId, tail);
+    void tail.then(() => {
+      if (this.tails.get(streamId) === tail) this.tails.delete(streamId);
+    });
+    const { state, revision } = await result;
+    return { state, revision };
+  }
+
   private async handleNow<State, Command, Event extends DomainEvent>(
     type: AggregateType<State, Command, Event>,
     streamId: string,

@@ -1,51 +1,78 @@
-import { defaultDataDir } from '../../config/dataDir.js';
+import { resolveFachdienstConfig } from '../../config/fachdienstConfig.js';
 import { startFachdienst } from '../../fachdienst/app.js';
 import { createLogger } from '../../logging/logger.js';
 import { parse } from '../args.js';
-import { CliError } from '../cliError.js';
 import type { CliCommand } from '../command.js';
 
-const usage = 'kim fachdienst [--data DIR] [--host HOST] [--http-port N]';
+const usage =
+  'kim fachdienst [--data DIR] [--domain D[,D]] [--provider-domains D[,D]] [--host H] [--hostname NAME]\n' +
+  '                [--smtp-port N] [--pop3-port N] [--http-port N] [--pki DIR] [--production] [--max-message-size N]';
 
-function port(value: string | undefined, fallback: number, flag: string): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new CliError(`${flag}: '${value}' is not a port number (0-65535)`);
-  return n;
-}
+const help = `usage: ${usage}
+
+  --data DIR              data directory (KIM_DATA, default ./data)
+  --domain D[,D]          KIM domains served here (KIM_DOMAIN, default localhost.kim.test)
+  --provider-domains D    other KIM providers' domains mail may go to (KIM_PROVIDER_DOMAINS)
+  --host H                listen address (KIM_HOST, default 127.0.0.1)
+  --hostname NAME         server name in greetings and Received (KIM_HOSTNAME, default mail.<first domain>)
+  --smtp-port N           SMTPS, implicit TLS (KIM_SMTP_PORT, default 10465)
+  --pop3-port N           POP3S, implicit TLS (KIM_POP3_PORT, default 10995)
+  --http-port N           HTTPS health and metrics (KIM_HTTP_PORT, default 18443)
+  --pki DIR               server.crt, server.key, ca.crt (KIM_PKI); without it a development PKI is
+                          created under DIR/pki of the data directory
+  --production            refuse to start without --pki (KIM_PRODUCTION=1)
+  --max-message-size N    largest message in octets (KIM_MAX_MESSAGE_SIZE, default 37748736)
+`;
 
 export const fachdienstCommand: CliCommand = {
   name: 'fachdienst',
-  summary: 'run a Fachdienst (the provider service) on the embedded store',
+  summary: 'run a Fachdienst (SMTPS submission, POP3S retrieval) on the embedded store',
   usage,
   async run(args, io) {
     const { values } = parse(
       args,
       {
         data: { type: 'string' },
+        domain: { type: 'string' },
+        'provider-domains': { type: 'string' },
         host: { type: 'string' },
+        hostname: { type: 'string' },
+        'smtp-port': { type: 'string' },
+        'pop3-port': { type: 'string' },
         'http-port': { type: 'string' },
+        pki: { type: 'string' },
+        production: { type: 'boolean' },
+        'max-message-size': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       usage,
     );
     if (values.help === true) {
-      io.stdout.write(
-        `usage: ${usage}\n\n  --data DIR      data directory (env KIM_DATA, default ./data)\n  --host HOST     listen address (env KIM_HOST, default 127.0.0.1)\n  --http-port N   health and metrics (env KIM_HTTP_PORT, default 18443)\n`,
-      );
+      io.stdout.write(help);
       return 0;
     }
-    const log = createLogger({ service: 'fachdienst' });
-    const app = await startFachdienst(
+    const config = resolveFachdienstConfig(
       {
-        dataDir: values.data ?? defaultDataDir(),
-        host: values.host ?? process.env['KIM_HOST'] ?? '127.0.0.1',
-        httpPort: port(values['http-port'] ?? process.env['KIM_HTTP_PORT'], 18443, '--http-port'),
+        data: values.data,
+        domain: values.domain,
+        providerDomains: values['provider-domains'],
+        host: values.host,
+        hostname: values.hostname,
+        smtpPort: values['smtp-port'],
+        pop3Port: values['pop3-port'],
+        httpPort: values['http-port'],
+        pki: values.pki,
+        production: values.production,
+        maxMessageSize: values['max-message-size'],
       },
-      log,
+      process.env,
     );
-    io.stdout.write(`fachdienst ready: http://${values.host ?? '127.0.0.1'}:${app.httpPort}/health\n`);
+    const log = createLogger({ service: 'fachdienst' });
+    const app = await startFachdienst(config, log);
+    io.stdout.write(
+      `fachdienst ready: smtps://${config.host}:${app.ports.smtp} pop3s://${config.host}:${app.ports.pop3} ` +
+        `https://${config.host}:${app.ports.http}/health\n`,
+    );
     const signalled = new Promise<string>((resolve) => {
       process.once('SIGINT', () => resolve('SIGINT'));
       process.once('SIGTERM', () => resolve('SIGTERM'));

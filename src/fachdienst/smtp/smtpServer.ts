@@ -1,0 +1,238 @@
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import PQueue from 'p-queue';
+import { SMTPServer } from 'smtp-server';
+import type {
+  SMTPServerAddress,
+  SMTPServerAuthentication,
+  SMTPServerDataStream,
+  SMTPServerSession,
+} from 'smtp-server';
+import type { Recipient, Ret } from '../../../domain/submission/index.js';
+import type { Logger } from '../../logging/logger.js';
+import { AccountDirectory } from '../accounts/accountDirectory.js';
+import { domainOf } from '../accounts/kimAddress.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { MessageAcceptance } from './acceptance.js';
+import { notifyOf } from './acceptance.js';
+import { removeGreetingDelay } from './greeting.js';
+import { replies, SmtpReply } from './replies.js';
+
+export interface SmtpServerOptions {
+  readonly tls: {
+    readonly key: Buffer | string;
+    readonly cert: Buffer | string;
+    readonly ca?: Buffer | string;
+  };
+  readonly hostname: string;
+  readonly localDomains: readonly string[];
+  readonly providerDomains: readonly string[];
+  readonly maxMessageSize: number;
+  readonly dataConcurrency: number;
+  readonly dataQueueWaitMs: number;
+  readonly maxRecipients?: number;
+  /** Failed AUTH attempts after which the connection is closed. */
+  readonly maxAuthFailuresPerConnection?: number;
+  readonly authenticator: Authenticator;
+  readonly directory: AccountDirectory;
+  readonly acceptance: MessageAcceptance;
+  readonly log: Logger;
+}
+
+interface SessionState {
+  authFailures: number;
+  address?: string;
+}
+
+export interface RunningSmtpServer {
+  readonly port: number;
+  /** Messages in the DATA pipeline now, and waiting for a place. */
+  readonly pipeline: { readonly running: number; readonly waiting: number };
+  close(): Promise<void>;
+}
+
+/**
+ * SMTPS submission for registered accounts only (implicit TLS, AUTH PLAIN/LOGIN). Every refusal
+ * comes from `replies`. Nothing is relayed to or accepted from outside the KIM domains.
+ */
+export async function startSmtpServer(
+  options: SmtpServerOptions,
+  listen: { port: number; host: string },
+): Promise<RunningSmtpServer> {
+  removeGreetingDelay();
+  const { log } = options;
+  const local = new Set(options.localDomains.map((d) => d.toLowerCase()));
+  const providers = new Set(options.providerDomains.map((d) => d.toLowerCase()));
+  const maxRecipients = options.maxRecipients ?? 500;
+  const maxAuthFailures = options.maxAuthFailuresPerConnection ?? 3;
+  const queue = new PQueue({ concurrency: options.dataConcurrency });
+  const sessions = new WeakMap<SMTPServerSession, SessionState>();
+  const stateOf = (session: SMTPServerSession): SessionState => {
+    let state = sessions.get(session);
+    if (state === undefined) {
+      state = { authFailures: 0 };
+      sessions.set(session, state);
+    }
+    return state;
+  };
+
+  const server = new SMTPServer({
+    secure: true,
+    key: options.tls.key,
+    cert: options.tls.cert,
+    minVersion: 'TLSv1.2',
+    name: options.hostname,
+    banner: 'KIM Fachdienst ESMTP',
+    size: options.maxMessageSize,
+    authMethods: ['PLAIN', 'LOGIN'],
+    authOptional: false,
+    hideSTARTTLS: true,
+    disabledCommands: ['STARTTLS'],
+    hideDSN: false,
+    // Reverse lookups would stall every greeting on a network without DNS for clients.
+    disableReverseLookup: true,
+    maxClients: 1000,
+    socketTimeout: 5 * 60_000,
+    closeTimeout: 30_000,
+    logger: false,
+
+    onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, callback) {
+      const state = stateOf(session);
+      void options.authenticator
+        .authenticate(auth.username ?? '', auth.password ?? '', session.remoteAddress, 'send')
+        .then((outcome) => {
+          if (outcome.ok) {
+            state.address = outcome.account.address;
+            callback(null, { user: outcome.account.address });
+            return;
+          }
+          state.authFailures += 1;
+          log.info(
+            { session: session.id, remote: session.remoteAddress, reason: outcome.reason },
+            'smtp auth failed',
+          );
+          if (state.authFailures >= maxAuthFailures) return callback(replies.tooManyAuthFailures());
+          const reply =
+            outcome.reason === 'invalid'
+              ? replies.authInvalid()
+              : outcome.reason === 'locked'
+                ? replies.authLocked()
+                : outcome.reason === 'throttled'
+                  ? replies.authThrottled()
+                  : replies.authUnavailable();
+          callback(reply);
+        })
+        .catch((error: unknown) => {
+          log.error({ err: error, session: session.id }, 'smtp auth error');
+          callback(replies.authUnavailable());
+        });
+    },
+
+    onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, callback) {
+      const state = stateOf(session);
+      const user = state.address;
+      // A_23421: the envelope sender is the authenticated address, compared case-insensitively.
+      if (user === undefined || address.address.toLowerCase() !== user.toLowerCase()) {
+        return callback(replies.senderNotAuthenticatedUser());
+      }
+      // The account may have been locked or deregistered since it logged in.
+      const account = options.directory.findByAddress(user);
+      if (account?.status !== 'active') return callback(replies.senderNotAllowed());
+      callback();
+    },
+
+    onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, callback) {
+      if (session.envelope.rcptTo.length >= maxRecipients) return callback(replies.tooManyRecipients());
+      const domain = domainOf(address.address);
+      if (local.has(domain)) {
+        const account = options.directory.findByAddress(address.address);
+        if (account === null || account.status === 'pending') return callback(replies.unknownRecipient());
+        if (!AccountDirectory.canReceive(account)) return callback(replies.recipientDisabled());
+        return callback();
+      }
+      if (providers.has(domain)) return callback();
+      callback(replies.relayDenied());
+    },
+
+    onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback) {
+      const state = stateOf(session);
+      const mailFrom = session.envelope.mailFrom;
+      if (state.address === undefined || mailFrom === false) {
+        stream.resume();
+        return callback(replies.senderNotAuthenticatedUser());
+      }
+      // Admission control: a bounded number of messages in the pipeline, a bounded wait for a
+      // place. While a message waits its stream is not read, so TCP holds the client back.
+      if (queue.size >= options.dataConcurrency * 2) {
+        stream.resume();
+        return callback(replies.busy());
+      }
+      const waited = new AbortController();
+      const timer = setTimeout(() => waited.abort(), options.dataQueueWaitMs);
+      const recipients: Recipient[] = session.envelope.rcptTo.map((rcpt) => {
+        const notify = notifyOf(rcpt.dsn?.notify);
+        return {
+          address: rcpt.address,
+          ...(notify === undefined ? {} : { notify }),
+          ...(rcpt.dsn?.orcpt === undefined ? {} : { orcpt: rcpt.dsn.orcpt }),
+        };
+      });
+      const dsn = session.envelope.dsn;
+      const ret: Ret | undefined = dsn?.ret === 'FULL' || dsn?.ret === 'HDRS' ? dsn.ret : undefined;
+      const socket = (session as SMTPServerSession & { tlsOptions?: { version?: string } }).tlsOptions;
+      queue
+        .add(
+          () => {
+            clearTimeout(timer);
+            return options.acceptance.accept({
+              body: stream,
+              mailFrom: mailFrom.address,
+              recipients,
+              envelopeId: dsn?.envid ?? undefined,
+              ret,
+              authUser: state.address ?? '',
+              client: {
+                address: session.remoteAddress,
+                helo: session.hostNameAppearsAs,
+                tlsProtocol: socket?.version,
+              },
+            });
+          },
+          { signal: waited.signal },
+        )
+        .then(
+          (result) => callback(null, `2.0.0 Ok: queued as ${result.submissionId}`),
+          (error: unknown) => {
+            clearTimeout(timer);
+            if (waited.signal.aborted && !(error instanceof SmtpReply)) {
+              stream.resume();
+              return callback(replies.busy());
+            }
+            if (error instanceof SmtpReply) return callback(error);
+            log.error({ err: error, session: session.id }, 'smtp data failed');
+            callback(replies.storageFailed());
+          },
+        );
+    },
+  });
+  server.on('error', (error) => log.error({ err: error }, 'smtp server error'));
+
+  await new Promise<void>((resolve, reject) => {
+    server.server.once('error', reject);
+    server.listen(listen.port, listen.host, () => {
+      server.server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.server.address() as AddressInfo).port;
+  log.info({ port, host: listen.host }, 'smtp listening');
+  return {
+    port,
+    get pipeline() {
+      return { running: queue.pending, waiting: queue.size };
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+export type { TLSSocket };
