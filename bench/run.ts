@@ -35,4 +35,5 @@ if (selected('rebuild')) {
   result['rebuild200k'] = phase('rebuild', { KIM_BENCH_REBUILD_EVENTS: '200000' });
   result['rebuild1M'] = phase('rebuild', { KIM_BENCH_REBUILD_EVENTS: '1000000' });
 }
+if (selected('mail')) result['mail'] = phase('mail');
 process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -2,10 +2,11 @@ import { ConfigError } from '../config/configError.js';
 import { CliError } from './cliError.js';
 import type { CliCommand, CliIo } from './command.js';
 import { adminCommand } from './commands/admin.js';
+import { pkiCommand } from './commands/pki.js';
 import { storeCommand } from './commands/store.js';
 import { fachdienstCommand } from './commands/fachdienst.js';
 
-const commands: readonly CliCommand[] = [fachdienstCommand, adminCommand, storeCommand];
+const commands: readonly CliCommand[] = [fachdienstCommand, adminCommand, pkiCommand, storeCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,17 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import Database from 'better-sqlite3';
+import { Worker } from 'node:worker_threads';
 import type { Database as Db, Statement } from 'better-sqlite3';
-import {
-  InvalidAppendError,
-  MaxAppendSizeExceededError,
-  StoreClosedError,
-  StreamDeletedError,
-  StreamNotFoundError,
-  WrongExpectedVersionError,
-} from '../errors.js';
+import { StoreClosedError, StreamDeletedError, StreamNotFoundError, WrongExpectedVersionError } from '../errors.js';
 import type {
   AppendResult,
   EventFilter,
@@ -28,7 +19,11 @@ import type {
   SubscribeToAllOptions,
   SubscriptionItem,
 } from '../port.js';
+import type { AppendRequest } from './appender.js';
+import { checkExpected, openLogDatabase, SqliteAppender } from './appender.js';
+import { deserializeStoreError } from './errorCodec.js';
 import { migrate, STREAM_STATE } from './schema.js';
+import type { FromWriter, ToWriter, WriterData } from './writerProtocol.js';
 
 export interface SqliteEventStoreOptions {
   /** Path of the database file; ':memory:' for tests that need no durability. */
@@ -39,8 +34,14 @@ export interface SqliteEventStoreOptions {
   readonly pollIntervalMs?: number;
   /** Rows read per query by readAll and subscriptions. */
   readonly pageSize?: number;
-  /** Clock for `created`, injectable for tests of $maxAge. */
+  /** Clock for `created` and $maxAge; a custom clock implies the inline writer. */
   readonly now?: () => number;
+  /**
+   * Where commits run. 'thread' (the default for files) commits on a writer thread, so the fsync
+   * of a commit never blocks the event loop; 'inline' commits on the calling thread (always so
+   * for ':memory:', which another thread cannot open).
+   */
+  readonly writer?: 'thread' | 'inline';
 }
 
 interface StreamRow {
@@ -66,9 +67,7 @@ interface EventRow {
 }
 
 interface PendingAppend {
-  readonly streamId: string;
-  readonly events: readonly NewEvent[];
-  readonly expected: ExpectedRevision;
+  readonly request: AppendRequest;
   readonly resolve: (result: AppendResult) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -81,35 +80,30 @@ interface PendingAppend {
  */
 export class SqliteEventStore implements EventStore {
   private readonly db: Db;
-  private readonly maxAppendSize: number;
   private readonly pollIntervalMs: number;
   private readonly pageSize: number;
   private readonly now: () => number;
   private readonly commits = new EventEmitter();
+  private closed = false;
+  /** Inline writer: appends queued in this turn of the event loop, committed together. */
+  private readonly appender: SqliteAppender | null;
   private pending: PendingAppend[] = [];
   private flushScheduled = false;
-  private closed = false;
+  /** Thread writer: appends sent and not yet answered, by request id. */
+  private readonly worker: Worker | null;
+  private readonly inFlight = new Map<number, PendingAppend>();
+  private nextRequestId = 1;
+  private workerClosed: Promise<void> | null = null;
   private readonly stmt: {
     getStream: Statement<[string], StreamRow>;
     insertStream: Statement<[string]>;
-    updateStreamRevision: Statement<[bigint, string]>;
-    insertEvent: Statement<[string, bigint, string, string, string, string | null, number]>;
-    eventById: Statement<[string], EventRow>;
-    eventAt: Statement<[string, bigint], EventRow>;
     head: Statement<[], { position: bigint | null }>;
   };
 
   constructor(options: SqliteEventStoreOptions) {
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new Database(options.path);
-    this.db.pragma('journal_mode = WAL');
-    // FULL: the WAL is fsync'd at every commit, so an acknowledged append survives power loss.
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('secure_delete = ON');
-    this.db.defaultSafeIntegers(true);
+    this.db = openLogDatabase(options.path);
     migrate(this.db);
-    this.maxAppendSize = options.maxAppendSize ?? 1024 * 1024;
+    const maxAppendSize = options.maxAppendSize ?? 1024 * 1024;
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
     this.pageSize = options.pageSize ?? 1000;
     this.now = options.now ?? Date.now;
@@ -117,15 +111,44 @@ export class SqliteEventStore implements EventStore {
     this.stmt = {
       getStream: this.db.prepare(`SELECT * FROM streams WHERE stream_id = ?`),
       insertStream: this.db.prepare(`INSERT INTO streams (stream_id, revision) VALUES (?, -1)`),
-      updateStreamRevision: this.db.prepare(`UPDATE streams SET revision = ? WHERE stream_id = ?`),
-      insertEvent: this.db.prepare(
-        `INSERT INTO events (stream_id, revision, event_id, type, data, metadata, created_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      eventById: this.db.prepare(`SELECT * FROM events WHERE event_id = ?`),
-      eventAt: this.db.prepare(`SELECT * FROM events WHERE stream_id = ? AND revision = ?`),
       head: this.db.prepare(`SELECT max(position) AS position FROM events`),
     };
+    const inline = options.path === ':memory:' || options.writer === 'inline' || options.now !== undefined;
+    this.appender = inline ? new SqliteAppender(this.db, maxAppendSize, this.now) : null;
+    this.worker = inline ? null : this.startWriter({ path: options.path, maxAppendSize });
+  }
+
+  private startWriter(data: WriterData): Worker {
+    // Under tsx or vitest this module is TypeScript, and Node 20 workers ignore `--import`:
+    // register tsx inside the worker before loading the TypeScript writer.
+    const typescript = import.meta.url.endsWith('.ts');
+    const worker = typescript
+      ? new Worker(
+          `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(
+            new URL('./writerThread.ts', import.meta.url).href,
+          )}); });`,
+          { eval: true, workerData: data },
+        )
+      : new Worker(new URL('./writerThread.js', import.meta.url), { workerData: data });
+    worker.unref(); // referenced only while appends are in flight (see appendToStream)
+    worker.on('message', (message: FromWriter) => {
+      if (message.kind !== 'batch') return;
+      for (const outcome of message.outcomes) {
+        const pending = this.inFlight.get(outcome.id);
+        if (pending === undefined) continue;
+        this.inFlight.delete(outcome.id);
+        if (outcome.ok) pending.resolve(outcome.result);
+        else pending.reject(deserializeStoreError(outcome.error));
+      }
+      if (this.inFlight.size === 0) worker.unref();
+      this.commits.emit('commit');
+    });
+    worker.on('error', (error) => {
+      // The writer died: nothing in flight is known to be durable.
+      for (const pending of this.inFlight.values()) pending.reject(error);
+      this.inFlight.clear();
+    });
+    return worker;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -137,150 +160,42 @@ export class SqliteEventStore implements EventStore {
     options: { readonly expectedRevision?: ExpectedRevision } = {},
   ): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new StoreClosedError());
+    const request: AppendRequest = { streamId, events, expected: options.expectedRevision ?? 'any' };
     return new Promise<AppendResult>((resolve, reject) => {
-      this.pending.push({ streamId, events, expected: options.expectedRevision ?? 'any', resolve, reject });
+      if (this.worker !== null) {
+        const id = this.nextRequestId++;
+        this.inFlight.set(id, { request, resolve, reject });
+        if (this.inFlight.size === 1) this.worker.ref();
+        this.worker.postMessage({ kind: 'append', id, request } satisfies ToWriter);
+        return;
+      }
+      this.pending.push({ request, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(() => this.flushInline());
       }
     });
   }
 
-  private flush(): void {
+  private flushInline(): void {
     this.flushScheduled = false;
     const batch = this.pending;
     this.pending = [];
-    if (batch.length === 0) return;
-    const outcomes: Array<{ ok: true; result: AppendResult } | { ok: false; error: unknown }> = [];
+    if (batch.length === 0 || this.appender === null) return;
+    let outcomes;
     try {
-      this.db.exec('BEGIN IMMEDIATE');
-      for (const request of batch) {
-        this.db.exec('SAVEPOINT append');
-        try {
-          const result = this.appendOne(request.streamId, request.events, request.expected);
-          this.db.exec('RELEASE append');
-          outcomes.push({ ok: true, result });
-        } catch (error) {
-          this.db.exec('ROLLBACK TO append');
-          this.db.exec('RELEASE append');
-          outcomes.push({ ok: false, error });
-        }
-      }
-      this.db.exec('COMMIT');
+      outcomes = this.appender.appendBatch(batch.map((b) => b.request));
     } catch (error) {
-      // The commit itself failed (disk full, I/O error): nothing in this batch is durable.
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
-      for (const request of batch) request.reject(error);
+      for (const pending of batch) pending.reject(error);
       return;
     }
-    batch.forEach((request, i) => {
+    batch.forEach((pending, i) => {
       const outcome = outcomes[i];
-      if (outcome === undefined) request.reject(new Error('internal: missing append outcome'));
-      else if (outcome.ok) request.resolve(outcome.result);
-      else request.reject(outcome.error);
+      if (outcome === undefined) pending.reject(new Error('internal: missing append outcome'));
+      else if (outcome.ok) pending.resolve(outcome.result);
+      else pending.reject(outcome.error);
     });
     this.commits.emit('commit');
-  }
-
-  private appendOne(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): AppendResult {
-    if (streamId.length === 0 || streamId.startsWith('$')) {
-      throw new InvalidAppendError(`invalid stream id '${streamId}'`);
-    }
-    const stream = this.stmt.getStream.get(streamId);
-    if (stream !== undefined && stream.state === BigInt(STREAM_STATE.tombstoned)) {
-      throw new StreamDeletedError(streamId);
-    }
-
-    const first = events[0];
-    if (first !== undefined) {
-      const duplicate = this.idempotentResult(streamId, events, expected);
-      if (duplicate !== null) return duplicate;
-    }
-
-    const live = stream !== undefined && stream.state === BigInt(STREAM_STATE.live) && stream.revision >= 0n;
-    const current: Revision | 'no_stream' = live ? stream.revision : 'no_stream';
-    checkExpected(streamId, expected, current);
-
-    let size = 0;
-    const encoded = events.map((event) => {
-      if (event.id.length === 0 || event.type.length === 0 || event.type.startsWith('$')) {
-        throw new InvalidAppendError(`event needs an id and a non-system type (got '${event.type}')`);
-      }
-      const data = JSON.stringify(event.data);
-      const metadata = event.metadata === undefined ? null : JSON.stringify(event.metadata);
-      size += Buffer.byteLength(data) + (metadata === null ? 0 : Buffer.byteLength(metadata));
-      return { event, data, metadata };
-    });
-    if (size > this.maxAppendSize) throw new MaxAppendSizeExceededError(streamId, this.maxAppendSize);
-
-    if (stream === undefined) this.stmt.insertStream.run(streamId);
-    else if (stream.state === BigInt(STREAM_STATE.softDeleted) && events.length > 0) {
-      // Recreating a soft-deleted stream: revisions continue, the old events stay hidden.
-      this.db
-        .prepare(`UPDATE streams SET state = 0, truncate_before = ? WHERE stream_id = ?`)
-        .run(stream.revision + 1n, streamId);
-    }
-    let revision = stream?.revision ?? -1n;
-    let position: bigint | null = null;
-    const createdMs = this.now();
-    for (const { event, data, metadata } of encoded) {
-      revision += 1n;
-      const info = this.stmt.insertEvent.run(
-        streamId,
-        revision,
-        event.id,
-        event.type,
-        data,
-        metadata,
-        createdMs,
-      );
-      position = BigInt(info.lastInsertRowid);
-    }
-    if (events.length > 0) this.stmt.updateStreamRevision.run(revision, streamId);
-    return { nextExpectedRevision: revision, position: position ?? this.headSync() ?? 0n };
-  }
-
-  /**
-   * EventStoreDB treats a repeated append of the same event ids as a no-op that returns the
-   * first result; that is what makes retries after a lost acknowledgement safe.
-   */
-  private idempotentResult(
-    streamId: string,
-    events: readonly NewEvent[],
-    expected: ExpectedRevision,
-  ): AppendResult | null {
-    const first = events[0];
-    if (first === undefined) return null;
-    const existing = this.stmt.eventById.get(first.id);
-    if (existing === undefined) return null;
-    if (existing.stream_id !== streamId) {
-      throw new InvalidAppendError(`event id ${first.id} is already used in another stream`);
-    }
-    let last = existing;
-    for (let i = 1; i < events.length; i++) {
-      const next = this.stmt.eventAt.get(streamId, existing.revision + BigInt(i));
-      if (next === undefined || next.event_id !== events[i]?.id) {
-        throw new WrongExpectedVersionError(
-          streamId,
-          expected,
-          this.stmt.getStream.get(streamId)?.revision ?? -1n,
-        );
-      }
-      last = next;
-    }
-    const matchesExpectation =
-      expected === 'any' ||
-      expected === 'stream_exists' ||
-      (expected === 'no_stream' && existing.revision === 0n) ||
-      (typeof expected === 'bigint' && expected === existing.revision - 1n);
-    if (!matchesExpectation) {
-      throw new WrongExpectedVersionError(
-        streamId,
-        expected,
-        this.stmt.getStream.get(streamId)?.revision ?? -1n,
-      );
-    }
-    return { nextExpectedRevision: last.revision, position: last.position };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -613,28 +528,31 @@ export class SqliteEventStore implements EventStore {
     return { events, streams, fileBytes: pageCount * pageSize };
   }
 
-  close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    // Let appends already queued finish before the handle goes away.
-    if (this.pending.length > 0) this.flush();
+  async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
+    // Appends already queued finish before the handle goes away.
+    if (this.pending.length > 0) this.flushInline();
+    if (this.worker !== null) {
+      const worker = this.worker;
+      this.workerClosed ??= new Promise<void>((resolve) => {
+        worker.on('message', (message: FromWriter) => {
+          if (message.kind === 'closed') resolve();
+        });
+        worker.once('exit', () => resolve());
+      });
+      worker.ref();
+      worker.postMessage({ kind: 'close' } satisfies ToWriter);
+      await this.workerClosed;
+      await worker.terminate();
+    }
     this.commits.emit('close');
     this.db.close();
-    return Promise.resolve();
   }
 
   private assertOpen(): void {
     if (this.closed) throw new StoreClosedError();
   }
-}
-
-function checkExpected(streamId: string, expected: ExpectedRevision, current: Revision | 'no_stream'): void {
-  const ok =
-    expected === 'any' ||
-    (expected === 'no_stream' && current === 'no_stream') ||
-    (expected === 'stream_exists' && current !== 'no_stream') ||
-    (typeof expected === 'bigint' && current !== 'no_stream' && expected === current);
-  if (!ok) throw new WrongExpectedVersionError(streamId, expected, current);
 }
 
 function filterSql(filter: EventFilter | undefined): { sql: string; params: unknown[] } {

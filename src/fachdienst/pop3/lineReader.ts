@@ -20,6 +20,7 @@ export class LineReader {
   #parts: Buffer[] = [];
   #kept = 0;
   #octets = 0;
+  #lastByte = 0;
 
   constructor(maxOctets: number) {
     this.#maxOctets = maxOctets;
@@ -42,6 +43,7 @@ export class LineReader {
 
   #keep(segment: Buffer): void {
     this.#octets += segment.length;
+    if (segment.length > 0) this.#lastByte = segment[segment.length - 1] ?? 0;
     const room = this.#maxOctets + 1 - this.#kept; // one more octet for a CR before the LF
     if (room <= 0 || segment.length === 0) return;
     const part = segment.length > room ? segment.subarray(0, room) : segment;
@@ -52,8 +54,8 @@ export class LineReader {
   #finishLine(): InputLine {
     let bytes = this.#parts.length === 1 ? (this.#parts[0] ?? Buffer.alloc(0)) : Buffer.concat(this.#parts);
     let octets = this.#octets;
-    if (bytes.length > 0 && bytes.length === octets && bytes[bytes.length - 1] === CR) {
-      bytes = bytes.subarray(0, bytes.length - 1);
+    if (octets > 0 && this.#lastByte === CR) {
+      if (bytes.length === octets) bytes = bytes.subarray(0, bytes.length - 1);
       octets -= 1;
     }
     const truncated = octets > this.#maxOctets;
@@ -61,6 +63,7 @@ export class LineReader {
     this.#parts = [];
     this.#kept = 0;
     this.#octets = 0;
+    this.#lastByte = 0;
     return { text: bytes.toString('utf8'), octets, truncated };
   }
 }
