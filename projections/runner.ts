@@ -10,35 +10,63 @@ export interface ProjectionRunnerOptions {
 }
 
 /**
- * Drives one projection from a catch-up subscription. Events are applied in batches; each batch
- * and the checkpoint of its last event commit in one read-model transaction. On start, a stored
- * checkpoint of another projection version triggers a rebuild from zero.
+ * Drives one projection, or several that share a read-model database, from one catch-up
+ * subscription: the log is read once, and each batch is applied to every projection in one
+ * read-model transaction together with their checkpoints. On start, a stored checkpoint of
+ * another projection version triggers a rebuild of that projection from zero; a projection then
+ * only applies events after its own checkpoint, so the others are not applied twice.
  */
 export class ProjectionRunner {
   private position: Position | null = null;
   private waiters: Array<{ position: Position; resolve: (reached: boolean) => void }> = [];
   private readonly batchSize: number;
   private applied = 0;
+  readonly projections: readonly Projection[];
+  /** Per projection, the position it has applied (they differ only until a rebuild catches up). */
+  private readonly checkpoints = new Map<string, Position | null>();
+  private readonly streamPrefixes: readonly string[];
 
   constructor(
     private readonly store: EventStore,
     private readonly readModels: ReadModelDb,
-    readonly projection: Projection,
+    projections: Projection | readonly Projection[],
     private readonly options: ProjectionRunnerOptions = {},
   ) {
+    this.projections = Array.isArray(projections) ? projections : [projections as Projection];
+    if (this.projections.length === 0) throw new Error('a projection runner needs a projection');
     this.batchSize = options.batchSize ?? 1000;
     const db = readModels.db;
     db.transaction(() => {
-      projection.setup(db);
-      const stored = readModels.checkpoint(projection.name);
-      if (stored !== null && stored.version !== projection.version) {
-        projection.reset(db);
-        readModels.saveCheckpoint(projection.name, projection.version, null);
-      } else if (stored === null) {
-        readModels.saveCheckpoint(projection.name, projection.version, null);
+      for (const projection of this.projections) {
+        projection.setup(db);
+        const stored = readModels.checkpoint(projection.name);
+        if (stored !== null && stored.version !== projection.version) {
+          projection.reset(db);
+          readModels.saveCheckpoint(projection.name, projection.version, null);
+        } else if (stored === null) {
+          readModels.saveCheckpoint(projection.name, projection.version, null);
+        }
       }
     }).immediate();
-    this.position = readModels.checkpoint(projection.name)?.position ?? null;
+    for (const projection of this.projections) {
+      this.checkpoints.set(projection.name, readModels.checkpoint(projection.name)?.position ?? null);
+    }
+    this.position = this.lowestCheckpoint();
+    this.streamPrefixes = [...new Set(this.projections.flatMap((p) => p.streamPrefixes))];
+  }
+
+  /** The first projection (for logs; a runner of several names them all in `projections`). */
+  get projection(): Projection {
+    return this.projections[0] as Projection;
+  }
+
+  private lowestCheckpoint(): Position | null {
+    let lowest: Position | undefined;
+    for (const position of this.checkpoints.values()) {
+      if (position === null) return null;
+      if (lowest === undefined || position < lowest) lowest = position;
+    }
+    return lowest ?? null;
   }
 
   /** Position of the last event this projection has committed, null before the first. */
@@ -50,8 +78,11 @@ export class ProjectionRunner {
   reset(): void {
     const db = this.readModels.db;
     db.transaction(() => {
-      this.projection.reset(db);
-      this.readModels.saveCheckpoint(this.projection.name, this.projection.version, null);
+      for (const projection of this.projections) {
+        projection.reset(db);
+        this.readModels.saveCheckpoint(projection.name, projection.version, null);
+        this.checkpoints.set(projection.name, null);
+      }
     }).immediate();
     this.position = null;
     this.applied = 0;
@@ -63,7 +94,7 @@ export class ProjectionRunner {
     let batch: RecordedEvent[] = [];
     for await (const event of this.store.readAll({
       fromPosition: this.position ?? 'start',
-      filter: { streamPrefixes: this.projection.streamPrefixes },
+      filter: { streamPrefixes: this.streamPrefixes },
     })) {
       batch.push(event);
       if (batch.length >= this.batchSize) {
@@ -83,7 +114,7 @@ export class ProjectionRunner {
     try {
       for await (const item of this.store.subscribeToAll({
         fromPosition: this.position ?? 'start',
-        filter: { streamPrefixes: this.projection.streamPrefixes },
+        filter: { streamPrefixes: this.streamPrefixes },
         signal,
       })) {
         if (item.kind === 'event') {
@@ -128,9 +159,17 @@ export class ProjectionRunner {
   private commit(batch: readonly RecordedEvent[], position: Position): void {
     const db = this.readModels.db;
     db.transaction(() => {
-      for (const event of batch) this.projection.apply(db, event);
-      this.readModels.saveCheckpoint(this.projection.name, this.projection.version, position);
+      for (const projection of this.projections) {
+        const from = this.checkpoints.get(projection.name) ?? null;
+        for (const event of batch) {
+          if (from !== null && event.position <= from) continue;
+          if (!projection.streamPrefixes.some((prefix) => event.streamId.startsWith(prefix))) continue;
+          projection.apply(db, event);
+        }
+        this.readModels.saveCheckpoint(projection.name, projection.version, position);
+      }
     }).immediate();
+    for (const projection of this.projections) this.checkpoints.set(projection.name, position);
     this.position = position;
     this.applied += batch.length;
     if (batch.length > 0) this.options.onProgress?.(this.applied, position);

@@ -64,25 +64,26 @@ export async function startFachdienst(config: FachdienstConfig, log: Logger): Pr
     routing: new Routing(config.domains, config.providerDomains),
     log: log.child({ component: 'delivery' }),
   });
-  const projections = {
-    maildrop: new ProjectionRunner(store, readModels, maildropProjection),
-    accounts: new ProjectionRunner(store, readModels, accountsProjection),
-    submissions: new ProjectionRunner(store, readModels, submissionsProjection, {
+  // One runner for all views: the log is read once and each batch commits in one transaction.
+  const views = new ProjectionRunner(
+    store,
+    readModels,
+    [maildropProjection, accountsProjection, submissionsProjection],
+    {
       onProgress: () => delivery.notify(),
-    }),
-  };
+    },
+  );
+  const projections = { maildrop: views, accounts: views, submissions: views };
   const directory = new AccountDirectory(readModels);
   const authenticator = new AccountAuthenticator(directory, new AuthCache(), new AuthThrottle());
   const collector = new BlobCollector(blobs, readModels, log.child({ component: 'blob-gc' }));
 
   const stop = new AbortController();
   const background = [
-    ...Object.values(projections).map((runner) =>
-      runner.run(stop.signal).catch((error: unknown) => {
-        log.error({ err: error, projection: runner.projection.name }, 'projection stopped');
-        throw error;
-      }),
-    ),
+    views.run(stop.signal).catch((error: unknown) => {
+      log.error({ err: error }, 'projections stopped');
+      throw error;
+    }),
     delivery.run(stop.signal).catch((error: unknown) => {
       log.error({ err: error }, 'delivery processor stopped');
       throw error;
@@ -160,7 +161,7 @@ export async function startFachdienst(config: FachdienstConfig, log: Logger): Pr
       if (req.method === 'GET' && req.url === '/metrics') {
         const text = metricsText({
           head: await store.headPosition(),
-          projections: Object.fromEntries(Object.entries(projections).map(([n, r]) => [n, r.checkpoint])),
+          projections: Object.fromEntries(views.projections.map((p) => [p.name, views.checkpoint])),
           pendingSubmissions: delivery.pendingCount(),
           oldestPendingSeconds: delivery.oldestPendingAgeMs() / 1000,
           smtpPipeline: smtp.pipeline,

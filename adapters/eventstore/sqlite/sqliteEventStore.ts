@@ -118,6 +118,18 @@ export class SqliteEventStore implements EventStore {
     this.worker = inline ? null : this.startWriter({ path: options.path, maxAppendSize });
   }
 
+  private readonly statements = new Map<string, Statement>();
+
+  /** Compile each SQL text once: reads run for every command and every subscription page. */
+  private prepare<P extends unknown[], R>(sql: string): Statement<P, R> {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement as Statement<P, R>;
+  }
+
   private startWriter(data: WriterData): Worker {
     // Under tsx or vitest this module is TypeScript, and Node 20 workers ignore `--import`:
     // register tsx inside the worker before loading the TypeScript writer.
@@ -127,9 +139,10 @@ export class SqliteEventStore implements EventStore {
           `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(
             new URL('./writerThread.ts', import.meta.url).href,
           )}); });`,
-          { eval: true, workerData: data },
+          { eval: true, workerData: data, execArgv: [] },
         )
-      : new Worker(new URL('./writerThread.js', import.meta.url), { workerData: data });
+      : // The writer needs none of the parent's flags (--input-type, --cpu-prof, … would break it).
+        new Worker(new URL('./writerThread.js', import.meta.url), { workerData: data, execArgv: [] });
     worker.unref(); // referenced only while appends are in flight (see appendToStream)
     worker.on('message', (message: FromWriter) => {
       if (message.kind !== 'batch') return;
@@ -219,11 +232,11 @@ export class SqliteEventStore implements EventStore {
       let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
       const minCreated = stream.max_age_s === null ? null : this.now() - Number(stream.max_age_s) * 1000;
       const page = backwards
-        ? this.db.prepare<[string, bigint, bigint, number], EventRow>(
+        ? this.prepare<[string, bigint, bigint, number], EventRow>(
             `SELECT * FROM events WHERE stream_id = ? AND revision <= ? AND revision >= ?
              ORDER BY revision DESC LIMIT ?`,
           )
-        : this.db.prepare<[string, bigint, bigint, number], EventRow>(
+        : this.prepare<[string, bigint, bigint, number], EventRow>(
             `SELECT * FROM events WHERE stream_id = ? AND revision >= ? AND revision <= ?
              ORDER BY revision ASC LIMIT ?`,
           );
@@ -277,7 +290,7 @@ export class SqliteEventStore implements EventStore {
       let cursor: bigint = from === 'start' ? 0n : from === 'end' ? (this.headSync() ?? 0n) : from;
       let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
       const where = filterSql(options.filter);
-      const page = this.db.prepare<unknown[], EventRow>(
+      const page = this.prepare<unknown[], EventRow>(
         backwards
           ? `SELECT * FROM events WHERE position <= ? ${where.sql} ORDER BY position DESC LIMIT ?`
           : `SELECT * FROM events WHERE position > ? ${where.sql} ORDER BY position ASC LIMIT ?`,
@@ -309,7 +322,7 @@ export class SqliteEventStore implements EventStore {
             ? (this.headSync() ?? 0n)
             : options.fromPosition;
       const where = filterSql(options.filter);
-      const page = this.db.prepare<unknown[], EventRow>(
+      const page = this.prepare<unknown[], EventRow>(
         `SELECT * FROM events WHERE position > ? ${where.sql} ORDER BY position ASC LIMIT ?`,
       );
       // Page and head are read in one read transaction, so no commit can slip in between them:
@@ -479,7 +492,7 @@ export class SqliteEventStore implements EventStore {
     state: 'live' | 'deleted' | 'tombstoned';
   }> {
     this.assertOpen();
-    const page = this.db.prepare<[string, number], StreamRow>(
+    const page = this.prepare<[string, number], StreamRow>(
       `SELECT * FROM streams WHERE stream_id > ? ORDER BY stream_id LIMIT ?`,
     );
     let cursor = '';
@@ -504,7 +517,7 @@ export class SqliteEventStore implements EventStore {
   /** Raw events of one stream, hidden ones included, in revision order (for verification). */
   async *readStreamRaw(streamId: string): AsyncGenerator<RecordedEvent> {
     this.assertOpen();
-    const page = this.db.prepare<[string, bigint, number], EventRow>(
+    const page = this.prepare<[string, bigint, number], EventRow>(
       `SELECT * FROM events WHERE stream_id = ? AND revision > ? ORDER BY revision LIMIT ?`,
     );
     let cursor = -1n;

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { SqliteEventStore } from '../../../adapters/eventstore/index.js';
 import { kimVersions } from '../../../domain/account/index.js';
 import type { KimVersion } from '../../../domain/account/index.js';
@@ -83,7 +84,11 @@ async function run(args: readonly string[], io: CliIo): Promise<number> {
   }
   const password = verb === 'add' || verb === 'passwd' ? await readPassword(io) : '';
 
-  const store = new SqliteEventStore({ path: dataPaths(values.data ?? defaultDataDir()).events });
+  const events = dataPaths(values.data ?? defaultDataDir()).events;
+  // Only `add` may start a new store (provisioning before the first start); the other commands
+  // work on existing accounts, and opening a mistyped --data would silently create an empty one.
+  if (verb !== 'add' && !existsSync(events)) throw new CliError(`no event store at ${events}`, 1);
+  const store = new SqliteEventStore({ path: events });
   const commands = new CommandHandler(store);
   const by = `operator:${process.env['USER'] ?? 'cli'}`;
   try {

@@ -17,7 +17,7 @@ Creates a development PKI (never for production):
 
   --out DIR          directory to write to (created if missing)
   --domain D         KIM domain(s) served; each D and mail.D go into the server certificate
-  --hostname H       extra DNS names of the server certificate (default localhost)
+  --hostname H       DNS names of the server certificate besides the domains (default localhost)
   --ip IP            IP addresses of the server certificate (default 127.0.0.1 and ::1)
   --provider D       provider domains to issue relay certificates for (default: the domains)
   --force            replace an existing PKI in DIR

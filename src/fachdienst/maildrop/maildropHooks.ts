@@ -116,6 +116,13 @@ export class MaildropHooks implements Pop3Hooks {
         const out = new PassThrough({ highWaterMark: 64 * 1024 });
         out.write(row.trace_header);
         pipeline(deps.blobs.get(row.blob_ref), out).catch((error: unknown) => {
+          // The session stops reading (and so destroys the stream) once TOP has its lines or when
+          // the client went away mid-RETR: that ends the pipeline, but nothing failed.
+          const code = (error as { code?: unknown }).code;
+          if (out.destroyed && (code === 'ABORT_ERR' || code === 'ERR_STREAM_PREMATURE_CLOSE')) {
+            deps.log.debug({ mailboxId, uid }, 'message stream closed by the session');
+            return;
+          }
           deps.log.error(
             { err: error, mailboxId, uid, blobRef: row.blob_ref },
             'reading a message body failed',

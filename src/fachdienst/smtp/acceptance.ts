@@ -8,6 +8,7 @@ import { checkOriginatorHeaders } from '../../../domain/submission/index.js';
 import { Submission } from '../../core/aggregates.js';
 import type { CommandHandler } from '../../core/commandHandler.js';
 import type { Logger } from '../../logging/logger.js';
+import { BareLfNormalizer } from './bareLf.js';
 import { HeaderCapture } from './headerCapture.js';
 import { parseOriginatorHeaders } from './parseHeaders.js';
 import { replies } from './replies.js';
@@ -55,7 +56,7 @@ export class MessageAcceptance {
     // Both sides settle on any failure (the pipeline destroys the sink, which fails the put);
     // waiting for both keeps a second rejection from going unobserved.
     const [piped, put] = await Promise.allSettled([
-      pipeline(message.body, capture, sink),
+      pipeline(message.body, new BareLfNormalizer(), capture, sink),
       deps.blobs.put(sink, { maxBytes: deps.maxMessageSize }),
     ]);
     if (put.status === 'rejected' && put.reason instanceof BlobTooLargeError)

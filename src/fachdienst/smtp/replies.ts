@@ -14,6 +14,7 @@ export class SmtpReply extends Error {
 }
 
 export const replies = {
+  authRequired: () => new SmtpReply(530, '5.7.0', 'Authentication required'),
   authInvalid: () => new SmtpReply(535, '5.7.8', 'Authentication credentials invalid'),
   authLocked: () => new SmtpReply(535, '5.7.8', 'Account not available for sending'),
   authThrottled: () => new SmtpReply(454, '4.7.0', 'Too many failed logins, try again later'),
@@ -30,6 +31,8 @@ export const replies = {
   headerTooLarge: () => new SmtpReply(552, '5.3.4', 'Message header too large'),
   tooBig: (limit: number) =>
     new SmtpReply(552, '5.3.4', `Message exceeds fixed maximum message size ${limit}`),
+  tooManyConnections: () =>
+    new SmtpReply(421, '4.7.0', 'Too many connections from your address, try again later'),
   busy: () => new SmtpReply(451, '4.3.2', 'Too many messages in progress, try again later'),
   storageFailed: () => new SmtpReply(451, '4.3.0', 'Message could not be stored, try again later'),
 } as const;

@@ -17,6 +17,7 @@ import type { MessageAcceptance } from './acceptance.js';
 import { notifyOf } from './acceptance.js';
 import { removeGreetingDelay } from './greeting.js';
 import { replies, SmtpReply } from './replies.js';
+import { useOwnSizeRefusal } from './sizeRefusal.js';
 
 export interface SmtpServerOptions {
   readonly tls: {
@@ -31,6 +32,8 @@ export interface SmtpServerOptions {
   readonly dataConcurrency: number;
   readonly dataQueueWaitMs: number;
   readonly maxRecipients?: number;
+  /** Connections one client address may hold open at once. */
+  readonly maxConnectionsPerIp?: number;
   /** Failed AUTH attempts after which the connection is closed. */
   readonly maxAuthFailuresPerConnection?: number;
   readonly authenticator: Authenticator;
@@ -60,12 +63,15 @@ export async function startSmtpServer(
   listen: { port: number; host: string },
 ): Promise<RunningSmtpServer> {
   removeGreetingDelay();
+  useOwnSizeRefusal();
   const { log } = options;
   const local = new Set(options.localDomains.map((d) => d.toLowerCase()));
   const providers = new Set(options.providerDomains.map((d) => d.toLowerCase()));
   const maxRecipients = options.maxRecipients ?? 500;
   const maxAuthFailures = options.maxAuthFailuresPerConnection ?? 3;
   const queue = new PQueue({ concurrency: options.dataConcurrency });
+  const perIp = new Map<string, number>();
+  const maxPerIp = options.maxConnectionsPerIp ?? 100;
   const sessions = new WeakMap<SMTPServerSession, SessionState>();
   const stateOf = (session: SMTPServerSession): SessionState => {
     let state = sessions.get(session);
@@ -86,6 +92,8 @@ export async function startSmtpServer(
     size: options.maxMessageSize,
     authMethods: ['PLAIN', 'LOGIN'],
     authOptional: false,
+    // smtp-server's default text has no enhanced status code (RFC 4954 §6: 530 5.7.0).
+    authRequiredMessage: replies.authRequired().message,
     hideSTARTTLS: true,
     disabledCommands: ['STARTTLS'],
     hideDSN: false,
@@ -95,6 +103,20 @@ export async function startSmtpServer(
     socketTimeout: 5 * 60_000,
     closeTimeout: 30_000,
     logger: false,
+
+    onConnect(session: SMTPServerSession, callback) {
+      // One client address must not be able to take every connection slot.
+      const open = (perIp.get(session.remoteAddress) ?? 0) + 1;
+      perIp.set(session.remoteAddress, open);
+      if (open > maxPerIp) return callback(replies.tooManyConnections());
+      callback();
+    },
+
+    onClose(session: SMTPServerSession) {
+      const open = (perIp.get(session.remoteAddress) ?? 1) - 1;
+      if (open <= 0) perIp.delete(session.remoteAddress);
+      else perIp.set(session.remoteAddress, open);
+    },
 
     onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, callback) {
       const state = stateOf(session);
