@@ -41,6 +41,11 @@ export class ConcurrencyRetriesExhaustedError extends Error {
  * and only one of them wins per round, so n concurrent commands would need n attempts each.
  * Retries remain for writers outside this handler (other processes).
  */
+export interface HandleOptions {
+  /** The aggregate id was just generated, so its stream almost certainly does not exist. */
+  readonly newStream?: boolean;
+}
+
 /** A folded stream plus the ids of its newest events (to recognise a retried command). */
 interface CachedFold {
   readonly type: unknown;
@@ -70,10 +75,11 @@ export class CommandHandler {
     aggregateId: string,
     command: Command,
     context: EventContext,
+    options: HandleOptions = {},
   ): Promise<HandleResult<State, Event>> {
     const streamId = type.streamId(aggregateId);
     const previous = this.tails.get(streamId) ?? Promise.resolve();
-    const result = previous.then(() => this.handleNow(type, streamId, command, context));
+    const result = previous.then(() => this.handleNow(type, streamId, command, context, options));
     const tail = result.then(
       () => undefined,
       () => undefined,
@@ -113,11 +119,18 @@ export class CommandHandler {
     streamId: string,
     command: Command,
     context: EventContext,
+    options: HandleOptions,
   ): Promise<HandleResult<State, Event>> {
     const firstId = eventId(context.commandId, 0);
+    let assumeNew = options.newStream === true;
     const maxAttempts = this.options.maxAttempts ?? 10;
     for (let attempt = 1; ; attempt++) {
-      const loaded = await this.load(type, streamId, firstId);
+      // A fresh random id has no stream yet: skip the read (and its not-found error) once. If the
+      // stream exists after all, the append fails on 'no_stream' and the loop loads it properly.
+      const loaded = assumeNew
+        ? { state: type.decider.initialState(), revision: null, seenFirstId: false }
+        : await this.load(type, streamId, firstId);
+      assumeNew = false;
       if (loaded.seenFirstId) {
         return {
           events: [],

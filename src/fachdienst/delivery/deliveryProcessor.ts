@@ -210,21 +210,30 @@ export class DeliveryProcessor {
     }
     const mailboxId = account.accountId;
     const now = this.now().toISOString();
-    await this.ensureMailbox(mailboxId, account.accountId, now);
-    const result = await this.options.commands.handle(
-      Mailbox,
-      mailboxId,
-      {
-        type: 'ReceiveMessage',
-        messageKey: submissionId,
-        blobRef: accepted.blobRef,
-        blobSize: accepted.size,
-        traceHeader: traceHeader(accepted),
-        digest: accepted.digest,
-        now,
-      },
-      { commandId: `deliver:${submissionId}:${mailboxId}`, actor: 'delivery', correlationId: submissionId },
-    );
+    const receive = () =>
+      this.options.commands.handle(
+        Mailbox,
+        mailboxId,
+        {
+          type: 'ReceiveMessage',
+          messageKey: submissionId,
+          blobRef: accepted.blobRef,
+          blobSize: accepted.size,
+          traceHeader: traceHeader(accepted),
+          digest: accepted.digest,
+          now,
+        },
+        { commandId: `deliver:${submissionId}:${mailboxId}`, actor: 'delivery', correlationId: submissionId },
+      );
+    let result;
+    try {
+      result = await receive();
+    } catch (error) {
+      // Provisioning opens the mailbox; should that step have been lost, delivery opens it.
+      if (!(error instanceof DomainError && error.code === 'MAILBOX_NOT_FOUND')) throw error;
+      await this.ensureMailbox(mailboxId, account.accountId, now);
+      result = await receive();
+    }
     const uid = uidOfMessageKey(result.state, submissionId);
     if (uid === null) throw new Error('mailbox did not record the delivery');
     return { kind: 'delivered', mailboxId, uid };

@@ -104,6 +104,7 @@ export class MessageAcceptance {
           now: now.toISOString(),
         },
         { commandId: `accept:${submissionId}`, actor: 'smtp' },
+        { newStream: true },
       );
     } catch (error) {
       deps.log.error({ err: error, submissionId }, 'appending the accepted submission failed');

@@ -1,4 +1,4 @@
-import { parseAddressHeader, simpleParser } from 'mailparser';
+import { parseAddressHeader } from 'mailparser';
 import type { AddressObject, EmailAddress } from 'mailparser';
 import type { OriginatorHeaders } from '../../../domain/submission/index.js';
 
@@ -15,21 +15,22 @@ export interface ParsedHeaders extends OriginatorHeaders {
  * second `Reply-To: <x@example.com>` or `From: <other@…>` would pass unchecked. We therefore split
  * the header block into fields ourselves and parse each occurrence's value.
  */
-export async function parseOriginatorHeaders(header: Buffer): Promise<ParsedHeaders> {
-  const parsed = await simpleParser(Buffer.concat([header, Buffer.from('\r\n')]), {
-    skipHtmlToText: true,
-    skipTextToHtml: true,
-    skipImageLinks: true,
-    skipTextLinks: true,
-  });
+export function parseOriginatorHeaders(header: Buffer): Promise<ParsedHeaders> {
   const fields = headerFields(header);
   const all = (name: string) => addresses(parseAddressHeader(fields.get(name) ?? []));
-  return {
+  return Promise.resolve({
     from: all('from'),
     sender: all('sender'),
     replyTo: all('reply-to'),
-    messageId: parsed.messageId ?? null,
-  };
+    messageId: messageIdOf(fields.get('message-id')?.[0]),
+  });
+}
+
+/** The msg-id of a Message-ID field (RFC 5322 §3.6.4): `<left@right>`, folding removed. */
+function messageIdOf(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  const match = /<[^<>\s]+>/.exec(value.replace(/\r?\n[ \t]+/g, ' '));
+  return match?.[0] ?? null;
 }
 
 /**
