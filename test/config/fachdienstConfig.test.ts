@@ -15,11 +15,16 @@ describe('Fachdienst configuration', () => {
       production: false,
     });
     expect(config.maxMessageSize).toBeGreaterThanOrEqual(35_882_577);
-    expect(config.kimDomains).toEqual(expect.arrayContaining(['kim.telematik', 'kim.telematik-test', 'localhost.kim.test']));
+    expect(config.kimDomains).toEqual(
+      expect.arrayContaining(['kim.telematik', 'kim.telematik-test', 'localhost.kim.test']),
+    );
   });
 
   it('takes flags over environment variables over defaults', () => {
-    const config = resolveFachdienstConfig({ smtpPort: '2465' }, { KIM_SMTP_PORT: '3465', KIM_POP3_PORT: '3995' });
+    const config = resolveFachdienstConfig(
+      { smtpPort: '2465' },
+      { KIM_SMTP_PORT: '3465', KIM_POP3_PORT: '3995' },
+    );
     expect(config.smtpPort).toBe(2465);
     expect(config.pop3Port).toBe(3995);
   });

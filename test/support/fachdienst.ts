@@ -40,7 +40,15 @@ export interface TestFachdienst {
 export async function startTestFachdienst(options: RawFachdienstOptions = {}): Promise<TestFachdienst> {
   const dataDir = options.data ?? mkdtempSync(join(tmpdir(), 'kim-fd-'));
   const config = resolveFachdienstConfig(
-    { domain: DOMAIN, smtpPort: '0', pop3Port: '0', httpPort: '0', hostname: 'localhost', ...options, data: dataDir },
+    {
+      domain: DOMAIN,
+      smtpPort: '0',
+      pop3Port: '0',
+      httpPort: '0',
+      hostname: 'localhost',
+      ...options,
+      data: dataDir,
+    },
     {},
   );
   const app = await startFachdienst(config, silentLogger());
@@ -73,10 +81,15 @@ export async function startTestFachdienst(options: RawFachdienstOptions = {}): P
 }
 
 /** Provision accounts directly in a data directory (no Fachdienst running). */
-export async function provisionInDataDir(dataDir: string, addresses: readonly string[], password = PASSWORD): Promise<void> {
+export async function provisionInDataDir(
+  dataDir: string,
+  addresses: readonly string[],
+  password = PASSWORD,
+): Promise<void> {
   const store = new SqliteEventStore({ path: join(dataDir, 'events.sqlite') });
   const commands = new CommandHandler(store);
-  for (const address of addresses) await provisionAccount(commands, { address, password, now: new Date(), by: 'test' });
+  for (const address of addresses)
+    await provisionAccount(commands, { address, password, now: new Date(), by: 'test' });
   await store.close();
 }
 

@@ -30,7 +30,8 @@ export interface AppendRequest {
   readonly expected: ExpectedRevision;
 }
 
-export type AppendOutcome = { readonly ok: true; readonly result: AppendResult } | { readonly ok: false; readonly error: unknown };
+export type AppendOutcome =
+  { readonly ok: true; readonly result: AppendResult } | { readonly ok: false; readonly error: unknown };
 
 interface StreamRow {
   stream_id: string;
@@ -69,7 +70,9 @@ export class SqliteAppender {
     private readonly now: () => number,
   ) {
     this.stmt = {
-      getStream: db.prepare(`SELECT stream_id, revision, truncate_before, state FROM streams WHERE stream_id = ?`),
+      getStream: db.prepare(
+        `SELECT stream_id, revision, truncate_before, state FROM streams WHERE stream_id = ?`,
+      ),
       insertStream: db.prepare(`INSERT INTO streams (stream_id, revision) VALUES (?, -1)`),
       updateStreamRevision: db.prepare(`UPDATE streams SET revision = ? WHERE stream_id = ?`),
       insertEvent: db.prepare(
@@ -77,7 +80,9 @@ export class SqliteAppender {
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),
       eventById: db.prepare(`SELECT position, stream_id, revision, event_id FROM events WHERE event_id = ?`),
-      eventAt: db.prepare(`SELECT position, stream_id, revision, event_id FROM events WHERE stream_id = ? AND revision = ?`),
+      eventAt: db.prepare(
+        `SELECT position, stream_id, revision, event_id FROM events WHERE stream_id = ? AND revision = ?`,
+      ),
       head: db.prepare(`SELECT max(position) AS position FROM events`),
     };
   }
@@ -210,7 +215,11 @@ export class SqliteAppender {
   }
 }
 
-export function checkExpected(streamId: string, expected: ExpectedRevision, current: Revision | 'no_stream'): void {
+export function checkExpected(
+  streamId: string,
+  expected: ExpectedRevision,
+  current: Revision | 'no_stream',
+): void {
   const ok =
     expected === 'any' ||
     (expected === 'no_stream' && current === 'no_stream') ||
@@ -218,4 +227,3 @@ export function checkExpected(streamId: string, expected: ExpectedRevision, curr
     (typeof expected === 'bigint' && current !== 'no_stream' && expected === current);
   if (!ok) throw new WrongExpectedVersionError(streamId, expected, current);
 }
-

@@ -2,7 +2,12 @@ import { EventEmitter } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { StoreClosedError, StreamDeletedError, StreamNotFoundError, WrongExpectedVersionError } from '../errors.js';
+import {
+  StoreClosedError,
+  StreamDeletedError,
+  StreamNotFoundError,
+  WrongExpectedVersionError,
+} from '../errors.js';
 import type {
   AppendResult,
   EventFilter,

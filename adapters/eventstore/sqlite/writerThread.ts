@@ -30,7 +30,9 @@ function flush(): void {
       kind: 'batch',
       outcomes: outcomes.map((o, i) => {
         const id = batch[i]?.id ?? -1;
-        return o.ok ? { id, ok: true, result: o.result } : { id, ok: false, error: serializeStoreError(o.error) };
+        return o.ok
+          ? { id, ok: true, result: o.result }
+          : { id, ok: false, error: serializeStoreError(o.error) };
       }),
     };
   } catch (error) {
