@@ -1,4 +1,4 @@
-import { rename, stat, unlink, utimes } from 'node:fs/promises';
+import { rename, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { DurableDirs, fsyncDir, hasErrno, unlinkIfExists } from './durableFs.js';
 import { collectGarbage } from './gc.js';
@@ -102,38 +102,19 @@ export class FsBlobStore implements BlobStore {
   }
 
   /** Moves a complete, fsynced temp file to its content address, durably. */
-  private async publish(temp: string, { ref, size }: PutResult): Promise<void> {
+  private async publish(temp: string, { ref }: PutResult): Promise<void> {
     const dir = this.layout.dirOf(ref);
     const target = this.layout.pathOf(ref);
     try {
       await this.dirs.ensure(dir);
-      if (await claimExisting(target, size)) {
-        await unlink(temp); // idempotent put: same content is already there
-      } else {
-        // Also heals a damaged copy of different size: rename replaces it atomically.
-        await rename(temp, target);
-      }
+      // Content-addressed: an existing file under this name has these very bytes (or is a damaged
+      // copy, which this heals). Renaming the fresh copy over it is atomic, and its new mtime
+      // makes the blob a young orphan again, so a concurrent gc cannot delete what we return.
+      await rename(temp, target);
       // Even when the blob already existed: its writer may not have fsynced the directory yet.
       await fsyncDir(dir);
     } catch (err) {
       return abandon(err, null, temp);
     }
-  }
-}
-
-/**
- * Reuses an existing blob of the right size. Its mtime is bumped first so that it counts as a
- * young orphan again: without that, gc could delete an old unreferenced copy right after this
- * put returned its ref (gc double-checks the mtime before deleting; see gc.ts).
- */
-async function claimExisting(target: string, size: number): Promise<boolean> {
-  const now = new Date();
-  try {
-    await utimes(target, now, now);
-    const stats = await stat(target);
-    return stats.isFile() && stats.size === size;
-  } catch (err) {
-    if (hasErrno(err, 'ENOENT')) return false;
-    throw err;
   }
 }

@@ -83,33 +83,48 @@ await withTempDir('kim-bench-mail-', async (dir) => {
   await store.close();
 
   const ports = { smtp: 21465, pop3: 21995, http: 21443 };
-  const server = spawn(
-    process.execPath,
-    [
-      ...(process.env['KIM_BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== ''),
-      bin,
-      'fachdienst',
-      '--data',
-      dir,
-      '--domain',
-      'kim.test',
-      '--hostname',
-      'localhost',
-      '--smtp-port',
-      String(ports.smtp),
-      '--pop3-port',
-      String(ports.pop3),
-      '--http-port',
-      String(ports.http),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KIM_LOG_LEVEL: 'warn' } },
-  );
-  await new Promise<void>((resolve, reject) => {
-    server.stdout.setEncoding('utf8').on('data', (c: string) => c.includes('fachdienst ready') && resolve());
-    server.once('exit', (code) => reject(new Error(`server exited ${code}`)));
-  });
-  const pid = server.pid ?? 0;
-  const ca = readFileSync(join(dir, 'pki', 'ca.crt'), 'utf8');
+  const ca = () => readFileSync(join(dir, 'pki', 'ca.crt'), 'utf8');
+  // Like the baseline, each scenario gets a freshly started server, so its peak RSS is its own.
+  const startServer = async (): Promise<{ pid: number; stop: () => Promise<void> }> => {
+    const server = spawn(
+      process.execPath,
+      [
+        // The flags `npm start` and the kim launcher use (see bin/kim.mjs), plus any for profiling.
+        '--max-semi-space-size=1',
+        ...(process.env['KIM_BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== ''),
+        bin,
+        'fachdienst',
+        '--data',
+        dir,
+        '--domain',
+        'kim.test',
+        '--hostname',
+        'localhost',
+        '--smtp-port',
+        String(ports.smtp),
+        '--pop3-port',
+        String(ports.pop3),
+        '--http-port',
+        String(ports.http),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KIM_LOG_LEVEL: 'warn' } },
+    );
+    await new Promise<void>((resolve, reject) => {
+      server.stdout
+        .setEncoding('utf8')
+        .on('data', (c: string) => c.includes('fachdienst ready') && resolve());
+      server.once('exit', (code) => reject(new Error(`server exited ${code}`)));
+    });
+    return {
+      pid: server.pid ?? 0,
+      stop: async () => {
+        server.kill('SIGTERM');
+        await new Promise((resolve) => server.once('exit', resolve));
+      },
+    };
+  };
+  let running = await startServer();
+  let pid = running.pid;
   const idle = procStatus(pid);
 
   // (a) small messages, connection + AUTH per message.
@@ -118,14 +133,14 @@ await withTempDir('kim-bench-mail-', async (dir) => {
     const to = USERS[(n + 1) % 2] ?? '';
     return { from, to, password: PASSWORD, data: dotStuffed(message(from, to, 4096, n)) };
   });
-  await sendAll(ports.smtp, ca, small.slice(0, 20), 10); // warm-up: JIT, auth cache
-  await allDelivered(ports.http, ca);
+  await sendAll(ports.smtp, ca(), small.slice(0, 20), 10); // warm-up: JIT, auth cache
+  await allDelivered(ports.http, ca());
   resetPeak(pid);
   let before = procStatus(pid);
   let start = performance.now();
-  const latencies = await sendAll(ports.smtp, ca, small.slice(20), 10);
+  const latencies = await sendAll(ports.smtp, ca(), small.slice(20), 10);
   const smtpSeconds = (performance.now() - start) / 1000;
-  const deliveredAfterMs = await allDelivered(ports.http, ca);
+  const deliveredAfterMs = await allDelivered(ports.http, ca());
   let after = procStatus(pid);
   const a = {
     messages: latencies.length,
@@ -137,7 +152,13 @@ await withTempDir('kim-bench-mail-', async (dir) => {
     serverPeakRssMb: after.hwmMb,
   };
 
-  // (b) 10 × 25 MiB in parallel.
+  await running.stop();
+
+  // (b) 10 × 25 MiB in parallel, on a fresh server warmed with a few small messages.
+  running = await startServer();
+  pid = running.pid;
+  await sendAll(ports.smtp, ca(), small.slice(0, 10), 10);
+  await allDelivered(ports.http, ca());
   const big = dotStuffed(message(USERS[0] ?? '', USERS[1] ?? '', 25 * 1024 * 1024, 999_999));
   const bigJobs: SmtpJob[] = Array.from({ length: 10 }, (_, n) => {
     const from = USERS[n % 2] ?? '';
@@ -151,9 +172,9 @@ await withTempDir('kim-bench-mail-', async (dir) => {
   resetPeak(pid);
   before = procStatus(pid);
   start = performance.now();
-  const bigLatencies = await sendAll(ports.smtp, ca, bigJobs, 10);
+  const bigLatencies = await sendAll(ports.smtp, ca(), bigJobs, 10);
   const bigSeconds = (performance.now() - start) / 1000;
-  const bigDelivered = await allDelivered(ports.http, ca);
+  const bigDelivered = await allDelivered(ports.http, ca());
   after = procStatus(pid);
   const totalBytes = bigJobs.reduce((sum, j) => sum + j.data.length, 0);
   const b = {
@@ -165,11 +186,15 @@ await withTempDir('kim-bench-mail-', async (dir) => {
     serverPeakRssMb: after.hwmMb,
   };
 
-  // (c) POP3: both mailboxes in parallel, RETR + DELE everything.
+  await running.stop();
+
+  // (c) POP3: both mailboxes in parallel, RETR + DELE everything, on a fresh server.
+  running = await startServer();
+  pid = running.pid;
   resetPeak(pid);
   before = procStatus(pid);
   start = performance.now();
-  const fetched = await Promise.all(USERS.map((user) => fetchAll(ports.pop3, ca, user, PASSWORD)));
+  const fetched = await Promise.all(USERS.map((user) => fetchAll(ports.pop3, ca(), user, PASSWORD)));
   const popSeconds = (performance.now() - start) / 1000;
   after = procStatus(pid);
   const messages = fetched.reduce((s, f) => s + f.messages, 0);
@@ -184,8 +209,7 @@ await withTempDir('kim-bench-mail-', async (dir) => {
     serverPeakRssMb: after.hwmMb,
   };
 
-  server.kill('SIGTERM');
-  await new Promise((resolve) => server.once('exit', resolve));
+  await running.stop();
   report({
     phase: 'mail',
     serverIdleRssMb: idle.hwmMb,
