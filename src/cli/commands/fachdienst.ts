@@ -68,15 +68,21 @@ export const fachdienstCommand: CliCommand = {
       process.env,
     );
     const log = createLogger({ service: 'fachdienst' });
+    // Handlers first, so a signal at any moment from here on means a graceful stop; a repeated
+    // signal during that stop is ignored rather than killing the process half-way.
+    let stopRequested: (signal: string) => void = () => undefined;
+    const signalled = new Promise<string>((resolve) => (stopRequested = resolve));
+    const onSignal = (signal: NodeJS.Signals) => {
+      log.info({ signal }, 'stopping');
+      stopRequested(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     const app = await startFachdienst(config, log);
     io.stdout.write(
       `fachdienst ready: smtps://${config.host}:${app.ports.smtp} pop3s://${config.host}:${app.ports.pop3} ` +
         `https://${config.host}:${app.ports.http}/health\n`,
     );
-    const signalled = new Promise<string>((resolve) => {
-      process.once('SIGINT', () => resolve('SIGINT'));
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-    });
     const outcome = await Promise.race([signalled, app.failed.catch(() => 'failed')]);
     await app.close();
     log.flush();

@@ -99,6 +99,7 @@ describe('crash safety of the Fachdienst under submission load', () => {
     const pendingAtKill: number[] = [];
     let termMs = -1;
     let termExit: number | null = null;
+    let termSignal: string | null = null;
     for (let kill = 0; kill < KILLS; kill++) {
       const before = acks.size;
       // Let the load make progress on this run, then kill at a random moment.
@@ -118,6 +119,7 @@ describe('crash safety of the Fachdienst under submission load', () => {
         await current.exited;
         termMs = Date.now() - stopping;
         termExit = current.process.exitCode;
+        termSignal = current.process.signalCode;
       } else {
         await kill9(current);
       }
@@ -142,7 +144,7 @@ describe('crash safety of the Fachdienst under submission load', () => {
     expect(done).toMatch(/^DONE acked=\d+ failed=\d+/);
     expect(Number(/acked=(\d+)/.exec(done)?.[1])).toBe(acks.size);
     expect(ackedTwice).toEqual([]);
-    expect(termExit).toBe(0);
+    expect({ exitCode: termExit, signal: termSignal }).toEqual({ exitCode: 0, signal: null });
     const fd = current;
     const idleSince = Date.now();
     await eventually(
