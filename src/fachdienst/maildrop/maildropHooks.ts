@@ -102,6 +102,8 @@ export class MaildropHooks implements Pop3Hooks {
     const { deps } = this;
     const byUid = new Map(rows.map((row) => [Number(row.uid), row]));
     let released = false;
+    /** `fetched` appends still under way; the lease is released only after they settle. */
+    const fetches = new Set<Promise<void>>();
     return {
       entries: rows.map((row) => ({
         uid: Number(row.uid),
@@ -132,13 +134,27 @@ export class MaildropHooks implements Pop3Hooks {
         return Promise.resolve(out);
       },
 
-      recordFetch: async (uid) => {
-        await deps.commands.handle(
-          Mailbox,
-          mailboxId,
-          { type: 'RecordFetch', uid, sessionId, now: new Date().toISOString() },
-          { commandId: `fetch:${sessionId}:${uid}:${randomUUID()}`, actor: 'pop3', correlationId: sessionId },
-        );
+      recordFetch: (uid) => {
+        // The client already has the message; the audit record need not hold up its next
+        // command. Commands on one mailbox run in order, so a later DELE still follows it.
+        const append = deps.commands
+          .handle(
+            Mailbox,
+            mailboxId,
+            { type: 'RecordFetch', uid, sessionId, now: new Date().toISOString() },
+            {
+              commandId: `fetch:${sessionId}:${uid}:${randomUUID()}`,
+              actor: 'pop3',
+              correlationId: sessionId,
+            },
+          )
+          .then(
+            () => undefined,
+            (error: unknown) => deps.log.error({ err: error, mailboxId, uid }, 'recording a fetch failed'),
+          );
+        fetches.add(append);
+        void append.then(() => fetches.delete(append));
+        return Promise.resolve();
       },
 
       commitDeletions: async (uids) => {
@@ -152,10 +168,10 @@ export class MaildropHooks implements Pop3Hooks {
         );
       },
 
-      release: () => {
+      release: async () => {
+        await Promise.all(fetches);
         if (!released && this.leases.get(mailboxId) === sessionId) this.leases.delete(mailboxId);
         released = true;
-        return Promise.resolve();
       },
     };
   }
