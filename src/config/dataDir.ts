@@ -19,6 +19,6 @@ export function dataPaths(root: string): DataPaths {
 }
 
 /** `--data`, else KIM_DATA, else ./data. */
-export function defaultDataDir(): string {
-  return process.env['KIM_DATA'] ?? './data';
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env['KIM_DATA'] ?? './data';
 }

@@ -1,4 +1,5 @@
 import { ConfigError } from './configError.js';
+import { defaultDataDir } from './dataDir.js';
 
 /** The settings of one Fachdienst; every field is validated once, at start. */
 export interface FachdienstConfig {
@@ -74,7 +75,7 @@ export function resolveFachdienstConfig(
   }
   const primary = domains[0] ?? 'localhost';
   return {
-    dataDir: pick(flags.data, 'KIM_DATA') ?? './data',
+    dataDir: flags.data ?? defaultDataDir(env),
     domains,
     providerDomains,
     kimDomains: [...new Set([...TI_DOMAINS, ...domains, ...providerDomains])],

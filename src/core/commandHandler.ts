@@ -78,17 +78,7 @@ export class CommandHandler {
     options: HandleOptions = {},
   ): Promise<HandleResult<State, Event>> {
     const streamId = type.streamId(aggregateId);
-    const previous = this.tails.get(streamId) ?? Promise.resolve();
-    const result = previous.then(() => this.handleNow(type, streamId, command, context, options));
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.tails.set(streamId, tail);
-    void tail.then(() => {
-      if (this.tails.get(streamId) === tail) this.tails.delete(streamId);
-    });
-    return result;
+    return this.serialise(streamId, () => this.handleNow(type, streamId, command, context, options));
   }
 
   /**
@@ -100,8 +90,17 @@ export class CommandHandler {
     aggregateId: string,
   ): Promise<{ state: State; revision: Revision | null }> {
     const streamId = type.streamId(aggregateId);
+    const { state, revision } = await this.serialise(streamId, () => this.load(type, streamId));
+    return { state, revision };
+  }
+
+  /**
+   * Runs `work` after everything already queued for the stream has finished (failed or not):
+   * one command at a time per aggregate, like an actor's mailbox.
+   */
+  private serialise<T>(streamId: string, work: () => Promise<T>): Promise<T> {
     const previous = this.tails.get(streamId) ?? Promise.resolve();
-    const result = previous.then(() => this.load(type, streamId));
+    const result = previous.then(work);
     const tail = result.then(
       () => undefined,
       () => undefined,
@@ -110,8 +109,7 @@ export class CommandHandler {
     void tail.then(() => {
       if (this.tails.get(streamId) === tail) this.tails.delete(streamId);
     });
-    const { state, revision } = await result;
-    return { state, revision };
+    return result;
   }
 
   private async handleNow<State, Command, Event extends DomainEvent>(

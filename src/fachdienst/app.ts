@@ -36,7 +36,8 @@ export interface RunningFachdienst {
   readonly store: SqliteEventStore;
   readonly blobs: FsBlobStore;
   readonly commands: CommandHandler;
-  readonly projections: Readonly<Record<'maildrop' | 'accounts' | 'submissions', ProjectionRunner>>;
+  /** The one runner of all read-model views (maildrop, accounts, submissions). */
+  readonly views: ProjectionRunner;
   readonly delivery: DeliveryProcessor;
   /** The CA that signed the server certificate (clients trust it). */
   readonly caCertificate: string;
@@ -57,11 +58,13 @@ export async function startFachdienst(config: FachdienstConfig, log: Logger): Pr
   const blobs = new FsBlobStore(paths.blobs);
   const readModels = new ReadModelDb(paths.readModels);
   const commands = new CommandHandler(store);
+  const directory = new AccountDirectory(readModels);
+  const routing = new Routing(config.domains, config.providerDomains);
   const delivery = new DeliveryProcessor({
     commands,
     readModels,
-    directory: new AccountDirectory(readModels),
-    routing: new Routing(config.domains, config.providerDomains),
+    directory,
+    routing,
     log: log.child({ component: 'delivery' }),
   });
   // One runner for all views: the log is read once and each batch commits in one transaction.
@@ -73,8 +76,6 @@ export async function startFachdienst(config: FachdienstConfig, log: Logger): Pr
       onProgress: () => delivery.notify(),
     },
   );
-  const projections = { maildrop: views, accounts: views, submissions: views };
-  const directory = new AccountDirectory(readModels);
   const authenticator = new AccountAuthenticator(directory, new AuthCache(), new AuthThrottle());
   const collector = new BlobCollector(blobs, readModels, log.child({ component: 'blob-gc' }));
 
@@ -99,8 +100,7 @@ export async function startFachdienst(config: FachdienstConfig, log: Logger): Pr
     {
       tls,
       hostname: config.hostname,
-      localDomains: config.domains,
-      providerDomains: config.providerDomains,
+      routing,
       maxMessageSize: config.maxMessageSize,
       dataConcurrency: config.dataConcurrency,
       dataQueueWaitMs: config.dataQueueWaitMs,
@@ -125,7 +125,7 @@ export async function startFachdienst(config: FachdienstConfig, log: Logger): Pr
     hooks: new MaildropHooks({
       store,
       readModels,
-      maildrop: projections.maildrop,
+      maildrop: views,
       commands,
       blobs,
       authenticator,
@@ -145,10 +145,7 @@ export async function startFachdienst(config: FachdienstConfig, log: Logger): Pr
           status: 'ok',
           eventStore: { head: head?.toString() ?? null },
           projections: Object.fromEntries(
-            Object.entries(projections).map(([name, runner]) => [
-              name,
-              runner.checkpoint?.toString() ?? null,
-            ]),
+            views.projections.map((p) => [p.name, views.checkpoint?.toString() ?? null]),
           ),
           delivery: {
             pending: delivery.pendingCount(),
@@ -189,7 +186,7 @@ export async function startFachdienst(config: FachdienstConfig, log: Logger): Pr
     store,
     blobs,
     commands,
-    projections,
+    views,
     delivery,
     caCertificate: tls.ca.toString(),
     failed,

@@ -56,7 +56,7 @@ export async function startTestFachdienst(options: RawFachdienstOptions = {}): P
   const settle = async () => {
     const head = await app.store.headPosition();
     if (head === null) return;
-    for (const runner of Object.values(app.projections)) await runner.waitFor(head, 10_000);
+    await app.views.waitFor(head, 10_000);
   };
   return {
     app,

@@ -47,18 +47,31 @@ export async function provisionAccount(commands: CommandHandler, request: Provis
     },
     { commandId: randomUUID(), actor: request.by },
   );
+  await openMailbox(commands, accountId, accountId, now, request.by);
+  return accountId;
+}
+
+/**
+ * Open an account's mailbox unless it is open already. Provisioning opens it; delivery calls this
+ * too, in case the provisioning step after the registration was lost.
+ */
+export async function openMailbox(
+  commands: CommandHandler,
+  mailboxId: string,
+  accountId: string,
+  now: string,
+  actor: string,
+): Promise<void> {
   try {
     await commands.handle(
       Mailbox,
-      accountId,
-      { type: 'OpenMailbox', mailboxId: accountId, accountId, now },
-      { commandId: `open:${accountId}`, actor: request.by },
+      mailboxId,
+      { type: 'OpenMailbox', mailboxId, accountId, now },
+      { commandId: `open:${mailboxId}`, actor },
     );
   } catch (error) {
-    // Delivery opens the mailbox too; one that exists already is what we want.
     if (!(error instanceof DomainError && error.code === 'MAILBOX_EXISTS')) throw error;
   }
-  return accountId;
 }
 
 export async function setAccountLock(

@@ -45,11 +45,13 @@ export class BlobCollector {
     const interval = this.options.intervalMs ?? 3600_000;
     while (!signal.aborted) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, interval);
-        signal.addEventListener('abort', () => {
+        const wake = () => {
           clearTimeout(timer);
+          signal.removeEventListener('abort', wake);
           resolve();
-        });
+        };
+        const timer = setTimeout(wake, interval);
+        signal.addEventListener('abort', wake, { once: true });
       });
       if (signal.aborted) return;
       await this.collect().catch((error: unknown) =>

@@ -9,6 +9,7 @@ import { Mailbox, Submission } from '../../core/aggregates.js';
 import type { CommandHandler } from '../../core/commandHandler.js';
 import type { Logger } from '../../logging/logger.js';
 import { AccountDirectory } from '../accounts/accountDirectory.js';
+import { openMailbox } from '../accounts/provisioning.js';
 import type { Routing } from '../routing.js';
 
 export interface DeliveryProcessorOptions {
@@ -231,25 +232,12 @@ export class DeliveryProcessor {
     } catch (error) {
       // Provisioning opens the mailbox; should that step have been lost, delivery opens it.
       if (!(error instanceof DomainError && error.code === 'MAILBOX_NOT_FOUND')) throw error;
-      await this.ensureMailbox(mailboxId, account.accountId, now);
+      await openMailbox(this.options.commands, mailboxId, account.accountId, now, 'delivery');
       result = await receive();
     }
     const uid = uidOfMessageKey(result.state, submissionId);
     if (uid === null) throw new Error('mailbox did not record the delivery');
     return { kind: 'delivered', mailboxId, uid };
-  }
-
-  private async ensureMailbox(mailboxId: string, accountId: string, now: string): Promise<void> {
-    try {
-      await this.options.commands.handle(
-        Mailbox,
-        mailboxId,
-        { type: 'OpenMailbox', mailboxId, accountId, now },
-        { commandId: `open:${mailboxId}`, actor: 'delivery' },
-      );
-    } catch (error) {
-      if (!(error instanceof DomainError && error.code === 'MAILBOX_EXISTS')) throw error;
-    }
   }
 
   /** For tests and tools: drive everything due now until nothing is left. */

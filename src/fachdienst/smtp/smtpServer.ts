@@ -1,5 +1,4 @@
 import type { AddressInfo } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import PQueue from 'p-queue';
 import { SMTPServer } from 'smtp-server';
 import type {
@@ -11,11 +10,11 @@ import type {
 import type { Recipient, Ret } from '../../../domain/submission/index.js';
 import type { Logger } from '../../logging/logger.js';
 import { AccountDirectory } from '../accounts/accountDirectory.js';
-import { domainOf } from '../accounts/kimAddress.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { MessageAcceptance } from './acceptance.js';
 import { notifyOf } from './acceptance.js';
 import { removeGreetingDelay } from './greeting.js';
+import type { Routing } from '../routing.js';
 import { replies, SmtpReply } from './replies.js';
 import { useOwnSizeRefusal } from './sizeRefusal.js';
 
@@ -26,8 +25,8 @@ export interface SmtpServerOptions {
     readonly ca?: Buffer | string;
   };
   readonly hostname: string;
-  readonly localDomains: readonly string[];
-  readonly providerDomains: readonly string[];
+  /** Which recipients are ours, another KIM provider's, or refused. */
+  readonly routing: Routing;
   readonly maxMessageSize: number;
   readonly dataConcurrency: number;
   readonly dataQueueWaitMs: number;
@@ -65,8 +64,6 @@ export async function startSmtpServer(
   removeGreetingDelay();
   useOwnSizeRefusal();
   const { log } = options;
-  const local = new Set(options.localDomains.map((d) => d.toLowerCase()));
-  const providers = new Set(options.providerDomains.map((d) => d.toLowerCase()));
   const maxRecipients = options.maxRecipients ?? 500;
   const maxAuthFailures = options.maxAuthFailuresPerConnection ?? 3;
   const queue = new PQueue({ concurrency: options.dataConcurrency });
@@ -165,14 +162,14 @@ export async function startSmtpServer(
 
     onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, callback) {
       if (session.envelope.rcptTo.length >= maxRecipients) return callback(replies.tooManyRecipients());
-      const domain = domainOf(address.address);
-      if (local.has(domain)) {
+      const route = options.routing.route(address.address);
+      if (route === 'local') {
         const account = options.directory.findByAddress(address.address);
         if (account === null || account.status === 'pending') return callback(replies.unknownRecipient());
         if (!AccountDirectory.canReceive(account)) return callback(replies.recipientDisabled());
         return callback();
       }
-      if (providers.has(domain)) return callback();
+      if (route === 'provider') return callback();
       callback(replies.relayDenied());
     },
 
@@ -256,5 +253,3 @@ export async function startSmtpServer(
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
-
-export type { TLSSocket };
