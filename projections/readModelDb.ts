@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
+import { prepared } from './statements.js';
 
 /**
  * The database that holds the read models and their checkpoints. Everything here can be rebuilt
@@ -29,22 +30,20 @@ export class ReadModelDb {
   }
 
   checkpoint(name: string): { version: number; position: bigint | null } | null {
-    const row = this.db
-      .prepare<[string], { version: bigint; position: bigint | null }>(
-        `SELECT version, position FROM projection_checkpoints WHERE name = ?`,
-      )
-      .get(name);
+    const row = prepared<[string], { version: bigint; position: bigint | null }>(
+      this.db,
+      `SELECT version, position FROM projection_checkpoints WHERE name = ?`,
+    ).get(name);
     return row === undefined ? null : { version: Number(row.version), position: row.position };
   }
 
   /** Call only inside the transaction that wrote the rows up to `position`. */
   saveCheckpoint(name: string, version: number, position: bigint | null): void {
-    this.db
-      .prepare(
-        `INSERT INTO projection_checkpoints (name, version, position) VALUES (?, ?, ?)
+    prepared(
+      this.db,
+      `INSERT INTO projection_checkpoints (name, version, position) VALUES (?, ?, ?)
          ON CONFLICT (name) DO UPDATE SET version = excluded.version, position = excluded.position`,
-      )
-      .run(name, version, position);
+    ).run(name, version, position);
   }
 
   close(): void {

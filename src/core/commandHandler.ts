@@ -123,11 +123,13 @@ export class CommandHandler {
     let assumeNew = options.newStream === true;
     const maxAttempts = this.options.maxAttempts ?? 10;
     for (let attempt = 1; ; attempt++) {
-      // A fresh random id has no stream yet: skip the read (and its not-found error) once. If the
-      // stream exists after all, the append fails on 'no_stream' and the loop loads it properly.
+      // First attempt without a read where possible: a fresh random id has no stream yet, and a
+      // cached fold is current unless another process appended meanwhile. Either way a wrong
+      // guess makes the append fail on its expected revision, and the retry loads properly.
       const loaded = assumeNew
         ? { state: type.decider.initialState(), revision: null, seenFirstId: false }
-        : await this.load(type, streamId, firstId);
+        : ((attempt === 1 ? this.cached(type, streamId, firstId) : undefined) ??
+          (await this.load(type, streamId, firstId)));
       assumeNew = false;
       if (loaded.seenFirstId) {
         return {
@@ -210,6 +212,23 @@ export class CommandHandler {
     }
     this.remember(streamId, type, state, revision, recentIds);
     return { state, revision, seenFirstId };
+  }
+
+  /** The cached fold of the stream, if any, as `load` would return it without reading. */
+  private cached<State, Command, Event extends DomainEvent>(
+    type: AggregateType<State, Command, Event>,
+    streamId: string,
+    lookForId: string,
+  ): { state: State; revision: Revision; seenFirstId: boolean } | undefined {
+    const cached = this.cache.get(streamId);
+    if (cached === undefined || cached.type !== type) return undefined;
+    this.cache.delete(streamId); // re-inserted: Map order is the LRU order
+    this.cache.set(streamId, cached);
+    return {
+      state: cached.state as State,
+      revision: cached.revision,
+      seenFirstId: cached.recentIds.has(lookForId),
+    };
   }
 
   private remember(

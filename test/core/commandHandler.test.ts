@@ -219,6 +219,36 @@ describe('CommandHandler', () => {
       expect(await store.streamRevision(STREAM)).toBe(2n);
     });
 
+    it('decides on the fresh state when another writer appended after this handler cached the stream', async () => {
+      const other = new CommandHandler(store);
+      await handler.handle(Mailbox, MAILBOX, open, { commandId: 'cmd-open' });
+      await handler.handle(Mailbox, MAILBOX, receive('a'), { commandId: 'cmd-a' }); // cached at revision 1
+      await other.handle(Mailbox, MAILBOX, receive('b'), { commandId: 'cmd-b' }); // revision 2, unseen here
+      const append = vi.spyOn(store, 'appendToStream');
+
+      const c = await handler.handle(Mailbox, MAILBOX, receive('c'), { commandId: 'cmd-c' });
+
+      // The first try used the cached revision and lost; the retry read the stream and appended after it.
+      expect(append.mock.calls.map((call) => call[2])).toEqual([
+        { expectedRevision: 1n },
+        { expectedRevision: 2n },
+      ]);
+      expect(c.events[0]?.type === 'received' ? c.events[0].data.uid : 0).toBe(3);
+      expect(liveMessages(c.state).map((m) => m.messageKey)).toEqual(['a', 'b', 'c']);
+    });
+
+    it('does not apply a command twice that another writer already handled, even with a stale cached fold', async () => {
+      const other = new CommandHandler(store);
+      await handler.handle(Mailbox, MAILBOX, open, { commandId: 'cmd-open' });
+      await other.handle(Mailbox, MAILBOX, receive('b'), { commandId: 'cmd-b' });
+
+      const retried = await handler.handle(Mailbox, MAILBOX, receive('b'), { commandId: 'cmd-b' });
+
+      // Either recognised up front or absorbed by the store's idempotent append: never twice.
+      expect(await store.streamRevision(STREAM)).toBe(1n);
+      expect(liveMessages(retried.state).map((m) => [m.messageKey, m.uid])).toEqual([['b', 1]]);
+    });
+
     it('throws ConcurrencyRetriesExhaustedError when conflicts never stop', async () => {
       const a = new CommandHandler(store, { maxAttempts: 1 });
       const b = new CommandHandler(store, { maxAttempts: 1 });
