@@ -83,7 +83,7 @@ async function discard(file: FileHandle | null, path: string): Promise<void> {
 }
 
 /** Strings would need an encoding guess and would hash different bytes than were sent. */
-function asBytes(chunk: unknown): Uint8Array {
+export function asBytes(chunk: unknown): Uint8Array {
   if (chunk instanceof Uint8Array) return chunk;
   throw new InvalidBlobArgumentError(
     `blob source must yield Uint8Array chunks, got ${typeof chunk} (is an encoding set on the stream?)`,

@@ -46,6 +46,15 @@ export interface HandleOptions {
   readonly newStream?: boolean;
 }
 
+export interface ReadOptions {
+  /**
+   * Accept this handler's cached fold without reading newer events. Only for work that acts
+   * through commands afterwards: those decide on the current state again, so a fold that another
+   * process made stale costs a retry, never a wrong decision.
+   */
+  readonly cached?: boolean;
+}
+
 /** A folded stream plus the ids of its newest events (to recognise a retried command). */
 interface CachedFold {
   readonly type: unknown;
@@ -88,9 +97,15 @@ export class CommandHandler {
   async read<State, Command, Event extends DomainEvent>(
     type: AggregateType<State, Command, Event>,
     aggregateId: string,
+    options: ReadOptions = {},
   ): Promise<{ state: State; revision: Revision | null }> {
     const streamId = type.streamId(aggregateId);
-    const { state, revision } = await this.serialise(streamId, () => this.load(type, streamId));
+    const { state, revision } = await this.serialise(
+      streamId,
+      async () =>
+        (options.cached === true ? this.cached(type, streamId, '') : undefined) ??
+        (await this.load(type, streamId)),
+    );
     return { state, revision };
   }
 

@@ -4,7 +4,7 @@ import { createServer } from 'node:https';
 import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { FsBlobStore } from '../../adapters/blobstore/index.js';
+import { TieredBlobStore } from '../../adapters/blobstore/index.js';
 import { SqliteEventStore } from '../../adapters/eventstore/index.js';
 import { createDevPki, loadTlsCredentials, tlsServerOptions } from '../../adapters/tls/index.js';
 import type { TlsCredentials } from '../../adapters/tls/index.js';
@@ -34,7 +34,7 @@ import { startSmtpServer } from './smtp/smtpServer.js';
 export interface RunningFachdienst {
   readonly ports: { readonly smtp: number; readonly pop3: number; readonly http: number };
   readonly store: SqliteEventStore;
-  readonly blobs: FsBlobStore;
+  readonly blobs: TieredBlobStore;
   readonly commands: CommandHandler;
   /** The one runner of all read-model views (maildrop, accounts, submissions). */
   readonly views: ProjectionRunner;
@@ -55,7 +55,8 @@ export async function startFachdienst(config: FachdienstConfig, log: Logger): Pr
   const tls = await tlsCredentials(config, paths.root, log);
 
   const store = new SqliteEventStore({ path: paths.events });
-  const blobs = new FsBlobStore(paths.blobs);
+  // Small bodies in one group-committed SQLite file, large ones as files (ADR 0004).
+  const blobs = new TieredBlobStore({ root: paths.blobs });
   const readModels = new ReadModelDb(paths.readModels);
   const commands = new CommandHandler(store);
   const directory = new AccountDirectory(readModels);
@@ -197,6 +198,7 @@ export async function startFachdienst(config: FachdienstConfig, log: Logger): Pr
       stop.abort();
       await Promise.allSettled(background);
       readModels.close();
+      await blobs.close();
       await store.close();
       log.info('fachdienst stopped');
     },

@@ -7,12 +7,13 @@
  *   READY                 the store is constructed and the writers start now
  *   ACK <ref> <size>      put() resolved: from here on the blob must survive the kill
  *
- * Run: node --import tsx test/support/blobCrashChild.ts <root>
+ * Run: node --import tsx test/support/blobCrashChild.ts <root> [tiered]
+ * With `tiered` the store is the Fachdienst's TieredBlobStore and most bodies are small.
  */
 import { randomFillSync, randomInt } from 'node:crypto';
 import { writeSync } from 'node:fs';
-import { FsBlobStore } from '../../adapters/blobstore/index.js';
-import type { PutResult } from '../../adapters/blobstore/index.js';
+import { FsBlobStore, TieredBlobStore } from '../../adapters/blobstore/index.js';
+import type { BlobStore, PutResult } from '../../adapters/blobstore/index.js';
 
 const WRITERS = 3;
 const MIN_BYTES = 1024;
@@ -28,15 +29,16 @@ async function* randomBody(size: number): AsyncGenerator<Uint8Array> {
 }
 
 /** Every fifth put repeats one of a few small bodies, so the dedupe path is crashed too. */
-function nextPut(store: FsBlobStore): Promise<PutResult> {
+function nextPut(store: BlobStore): Promise<PutResult> {
   if (randomInt(5) === 0) {
     const variant = randomInt(4);
     return store.putBuffer(Buffer.alloc(MIN_BYTES + variant, variant));
   }
-  return store.put(randomBody(randomInt(MIN_BYTES, MAX_BYTES + 1)), { maxBytes: MAX_BYTES });
+  const largest = tiered && randomInt(4) !== 0 ? 128 * 1024 : MAX_BYTES;
+  return store.put(randomBody(randomInt(MIN_BYTES, largest + 1)), { maxBytes: MAX_BYTES });
 }
 
-async function writer(store: FsBlobStore): Promise<never> {
+async function writer(store: BlobStore): Promise<never> {
   for (;;) {
     const { ref, size } = await nextPut(store);
     writeSync(1, `ACK ${ref} ${size}\n`);
@@ -44,10 +46,11 @@ async function writer(store: FsBlobStore): Promise<never> {
 }
 
 const root = process.argv[2];
+const tiered = process.argv[3] === 'tiered';
 if (root === undefined) {
   writeSync(2, 'usage: blobCrashChild.ts <root>\n');
   process.exit(2);
 }
-const store = new FsBlobStore(root);
+const store: BlobStore = tiered ? new TieredBlobStore({ root }) : new FsBlobStore(root);
 writeSync(1, 'READY\n');
 await Promise.all(Array.from({ length: WRITERS }, () => writer(store)));

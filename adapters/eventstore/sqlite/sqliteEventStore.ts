@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import {
   StoreClosedError,
@@ -29,6 +29,7 @@ import { checkExpected, openLogDatabase, SqliteAppender } from './appender.js';
 import { deserializeStoreError } from './errorCodec.js';
 import { migrate, STREAM_STATE } from './schema.js';
 import type { FromWriter, ToWriter, WriterData } from './writerProtocol.js';
+import { startModuleWorker } from '../../threads/moduleWorker.js';
 
 export interface SqliteEventStoreOptions {
   /** Path of the database file; ':memory:' for tests that need no durability. */
@@ -136,18 +137,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   private startWriter(data: WriterData): Worker {
-    // Under tsx or vitest this module is TypeScript, and Node 20 workers ignore `--import`:
-    // register tsx inside the worker before loading the TypeScript writer.
-    const typescript = import.meta.url.endsWith('.ts');
-    const worker = typescript
-      ? new Worker(
-          `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(
-            new URL('./writerThread.ts', import.meta.url).href,
-          )}); });`,
-          { eval: true, workerData: data, execArgv: [] },
-        )
-      : // The writer needs none of the parent's flags (--input-type, --cpu-prof, … would break it).
-        new Worker(new URL('./writerThread.js', import.meta.url), { workerData: data, execArgv: [] });
+    const worker = startModuleWorker(import.meta.url, './writerThread.js', data);
     worker.unref(); // referenced only while appends are in flight (see appendToStream)
     worker.on('message', (message: FromWriter) => {
       if (message.kind !== 'batch') return;

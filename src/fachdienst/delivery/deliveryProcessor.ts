@@ -128,7 +128,8 @@ export class DeliveryProcessor {
   /** One attempt for every pending recipient of a submission. */
   async deliver(submissionId: string): Promise<void> {
     const { commands } = this.options;
-    const { state } = await commands.read(Submission, submissionId);
+    // Usually accepted by this process a moment ago, so cached; every outcome is a command anyway.
+    const { state } = await commands.read(Submission, submissionId, { cached: true });
     const accepted = acceptedOf(state);
     if (accepted === null) return;
     for (const recipient of pendingRecipients(state)) {

@@ -4,9 +4,9 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FsBlobStore } from '../../../adapters/blobstore/index.js';
-import { filesUnder, hashFile, makeRoot } from './helpers.js';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { FsBlobStore, TieredBlobStore } from '../../../adapters/blobstore/index.js';
+import { filesUnder, hashFile, hashStream, makeRoot } from './helpers.js';
 
 const PROJECT = fileURLToPath(new URL('../../../', import.meta.url));
 const CHILD = join(PROJECT, 'test', 'support', 'blobCrashChild.ts');
@@ -24,11 +24,15 @@ afterAll(() => cleanup());
  * Starts the writer child on `root`, SIGKILLs it 50–400 ms after it reports READY (tsx startup
  * is excluded so the kill lands while puts are running) and returns the puts it acknowledged.
  */
-async function runAndKill(): Promise<Map<string, number>> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, root], {
-    cwd: PROJECT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+async function runAndKill(dir: string, mode: 'files' | 'tiered' = 'files'): Promise<Map<string, number>> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', CHILD, dir, ...(mode === 'tiered' ? ['tiered'] : [])],
+    {
+      cwd: PROJECT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   let onReady: () => void = () => undefined;
@@ -73,7 +77,7 @@ describe('FsBlobStore crash safety', () => {
     let roundsWithTempLeft = 0;
 
     for (let round = 0; round < ROUNDS; round += 1) {
-      const acks = await runAndKill();
+      const acks = await runAndKill(root);
       for (const [ref, size] of acks) acked.set(ref, size);
 
       // Nothing acknowledged is missing or truncated.
@@ -109,5 +113,30 @@ describe('FsBlobStore crash safety', () => {
     expect(result).toMatchObject({ scanned: stored, deleted: stored - acked.size, tempRemoved: temps });
     expect(await filesUnder(join(root, 'tmp'))).toEqual([]);
     for (const [ref, size] of acked) expect((await store.stat(ref))?.size).toBe(size);
+  }, 120_000);
+});
+
+describe('TieredBlobStore crash safety', () => {
+  it('keeps every acknowledged blob, small or large, intact across SIGKILLs', async () => {
+    const dir = await makeRoot();
+    onTestFinished(() => dir.cleanup());
+    const acked = new Map<string, number>();
+    for (let round = 0; round < 8; round += 1) {
+      for (const [ref, size] of await runAndKill(dir.root, 'tiered')) acked.set(ref, size);
+      const store = new TieredBlobStore({ root: dir.root });
+      try {
+        for (const [ref, size] of acked) {
+          expect(await hashStream(store.get(ref)), `acked blob ${ref} after round ${round}`).toEqual({
+            ref,
+            size,
+          });
+        }
+      } finally {
+        await store.close();
+      }
+    }
+    const small = [...acked.values()].filter((size) => size <= 64 * 1024).length;
+    expect(small).toBeGreaterThan(8);
+    expect(acked.size - small).toBeGreaterThan(0);
   }, 120_000);
 });

@@ -394,7 +394,7 @@ describe('POP3 logging over the real Fachdienst', () => {
         if (event.type === 'received' && event.data['uid'] === 2 && typeof event.data['blobRef'] === 'string')
           blobRef = event.data['blobRef'];
       expect(blobRef).toMatch(/^[0-9a-f]{64}$/);
-      rmSync(join(data, 'blobs', 'sha256', blobRef.slice(0, 2), blobRef.slice(2, 4), blobRef));
+      expect(await app.blobs.delete(blobRef)).toBe(true);
       const broken = await eventually(
         async () => {
           const client = await Pop3Raw.open(app.ports.pop3, app.caCertificate);
