@@ -40,13 +40,23 @@ export interface Konnektor {
   unwrapContentKey(rid: IssuerAndSerial, encryptedKey: Buffer): Promise<Buffer>;
 }
 
-export type KonnektorErrorCode = 'KEY_NOT_AVAILABLE' | 'DECRYPTION_FAILED' | 'CARD_UNREADABLE';
+export type KonnektorErrorCode =
+  | 'KEY_NOT_AVAILABLE'
+  | 'DECRYPTION_FAILED'
+  /** A card file is missing, cannot be read or parsed, or uses an unsupported format/algorithm. */
+  | 'CARD_UNREADABLE'
+  /** A PKCS#12 file needs a password that was not given, or the password is wrong. */
+  | 'CARD_PASSWORD'
+  /** The card material is readable but unusable: key/certificate mismatch, key usage, admission, validity. */
+  | 'CARD_INVALID';
 
 export class KonnektorError extends Error {
   override readonly name = 'KonnektorError';
   constructor(
     readonly code: KonnektorErrorCode,
     message: string,
+    /** The card file at fault, when the problem is about one file. */
+    readonly file?: string,
   ) {
     super(message);
   }

@@ -1,0 +1,12 @@
+export { CARD_PASSWORD_ENV } from './cardDirectory.js';
+export type { LoadCardOptions } from './cardDirectory.js';
+export { DevCardError } from './devCardError.js';
+export type { DevCardErrorCode } from './devCardError.js';
+export { CARD_P12_FILE, DEFAULT_PROFESSION, issueDevCard } from './devCardIssuer.js';
+export type { DevCardOptions, DevCardResult } from './devCardIssuer.js';
+export { DEV_SMCB_CA_SUBJECT, SMCB_CA_FILES } from './devSmcbCa.js';
+export { issuerAndSerialOf } from './issuerAndSerial.js';
+export { KonnektorError } from './port.js';
+export type { CardIdentity, IssuerAndSerial, Konnektor, KonnektorErrorCode } from './port.js';
+export { SoftwareKonnektor } from './softwareKonnektor.js';
+export type { SoftwareKonnektorOptions } from './softwareKonnektor.js';
