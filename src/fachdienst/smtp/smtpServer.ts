@@ -13,6 +13,7 @@ import { AccountDirectory } from '../accounts/accountDirectory.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { MessageAcceptance } from './acceptance.js';
 import { notifyOf } from './acceptance.js';
+import { useFastDataScan } from './fastDataScan.js';
 import { removeGreetingDelay } from './greeting.js';
 import type { Routing } from '../routing.js';
 import { replies, SmtpReply } from './replies.js';
@@ -63,6 +64,7 @@ export async function startSmtpServer(
 ): Promise<RunningSmtpServer> {
   removeGreetingDelay();
   useOwnSizeRefusal();
+  useFastDataScan();
   const { log } = options;
   const maxRecipients = options.maxRecipients ?? 500;
   const maxAuthFailures = options.maxAuthFailuresPerConnection ?? 3;
