@@ -58,9 +58,9 @@ export interface OpenRequest {
 export interface IncomingMailProcessor {
   /**
    * The mail for the client system: passed through unchanged when it is no KIM message,
-   * otherwise decrypted and verified with result headers, or an error mail (kim-domain §7.3–7.5).
-   * Never throws for bad input; throws only when the Konnektor is unreachable and the caller
-   * should answer `-ERR` and let the client retry.
+   * otherwise decrypted and verified with result headers, or an error mail with the received
+   * message attached (kim-domain §7.3–7.5; an unreachable Konnektor is DecryptionResult 03).
+   * Throws only on a bug; the POP3 proxy then answers `-ERR` and the client may retry.
    */
   open(request: OpenRequest): Promise<MessageBytes>;
 }
