@@ -2,11 +2,20 @@ import { ConfigError } from '../config/configError.js';
 import { CliError } from './cliError.js';
 import type { CliCommand, CliIo } from './command.js';
 import { adminCommand } from './commands/admin.js';
+import { clientmodulCommand } from './commands/clientmodul.js';
 import { pkiCommand } from './commands/pki.js';
 import { storeCommand } from './commands/store.js';
 import { fachdienstCommand } from './commands/fachdienst.js';
+import { smimeCommand } from './commands/smime.js';
 
-const commands: readonly CliCommand[] = [fachdienstCommand, adminCommand, pkiCommand, storeCommand];
+const commands: readonly CliCommand[] = [
+  fachdienstCommand,
+  clientmodulCommand,
+  adminCommand,
+  pkiCommand,
+  storeCommand,
+  smimeCommand,
+];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

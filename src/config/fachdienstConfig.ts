@@ -1,5 +1,6 @@
 import { ConfigError } from './configError.js';
 import { defaultDataDir } from './dataDir.js';
+import { integer, port } from './values.js';
 
 /** The settings of one Fachdienst; every field is validated once, at start. */
 export interface FachdienstConfig {
@@ -105,18 +106,4 @@ function domainList(value: string, flag: string, allowEmpty = false): string[] {
       throw new ConfigError(`${flag}: '${d}' is not a valid KIM domain (a-z, 0-9, '.', '-', with a dot)`);
   }
   return items;
-}
-
-function port(value: string | undefined, fallback: number, flag: string): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65535)
-    throw new ConfigError(`${flag}: '${value}' is not a port number (0-65535)`);
-  return n;
-}
-
-function integer(value: string | undefined, fallback: number, flag: string): number {
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value)) throw new ConfigError(`${flag}: '${value}' is not a whole number`);
-  return Number(value);
 }
