@@ -36,4 +36,5 @@ if (selected('rebuild')) {
   result['rebuild1M'] = phase('rebuild', { KIM_BENCH_REBUILD_EVENTS: '1000000' });
 }
 if (selected('mail')) result['mail'] = phase('mail');
+if (selected('smime')) result['smime'] = phase('smime');
 process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
