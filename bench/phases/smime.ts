@@ -93,6 +93,11 @@ await withTempDir('kim-bench-smime-', async (dir) => {
   writeFileSync(input, clientMail(MESSAGE_MB));
   const inputBytes = statSync(input).size;
   const bobCert = join(cardB.dir, 'enc.crt');
+  const trustBundle = join(dir, 'trust.pem');
+  writeFileSync(
+    trustBundle,
+    Buffer.concat([readFileSync(join(pkiDir, 'ca.crt')), readFileSync(join(pkiDir, 'smcb-ca.crt'))]),
+  );
 
   const ours = { seal: [] as Measured[], open: [] as Measured[] };
   const openssl = { seal: [] as Measured[], open: [] as Measured[] };
@@ -110,7 +115,7 @@ await withTempDir('kim-bench-smime-', async (dir) => {
     ours.open.push(
       timed(
         process.execPath,
-        [bin, 'smime', 'open', '--card', cardB.dir, '--address', bob, '--ca', join(pkiDir, 'ca.crt')],
+        [bin, 'smime', 'open', '--card', cardB.dir, '--address', bob, '--ca', join(pkiDir, 'smcb-ca.crt')],
         sealed,
         opened,
       ),
@@ -131,14 +136,15 @@ await withTempDir('kim-bench-smime-', async (dir) => {
       '-nodetach',
       '-md',
       'sha256',
-      '-keyopt',
-      'rsa_padding_mode:pss',
-      '-keyopt',
-      'rsa_pss_saltlen:32',
       '-signer',
       join(cardA.dir, 'osig.crt'),
       '-inkey',
       join(cardA.dir, 'osig.key'),
+      // After -signer/-inkey: key options apply to the signer named before them.
+      '-keyopt',
+      'rsa_padding_mode:pss',
+      '-keyopt',
+      'rsa_pss_saltlen:32',
       '-in',
       input,
       '-outform',
@@ -191,10 +197,9 @@ await withTempDir('kim-bench-smime-', async (dir) => {
       'DER',
       '-in',
       decrypted,
+      // The TSL analogue: the SMC-B CA and its root, as kim smime open trusts them.
       '-CAfile',
-      join(pkiDir, 'ca.crt'),
-      '-untrusted',
-      join(pkiDir, 'smcb-ca.crt'),
+      trustBundle,
       '-purpose',
       'any',
       '-out',

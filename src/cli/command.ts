@@ -7,7 +7,6 @@ export interface CliIo {
 /** One `kim <name> …` subcommand. `run` returns the process exit code. */
 export interface CliCommand {
   readonly name: string;
-  readonly summary: string;
   readonly usage: string;
   run(args: readonly string[], io: CliIo): Promise<number>;
 }

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CliError } from '../../src/cli/cliError.js';
 import type { CliIo } from '../../src/cli/command.js';
 import { pkiCommand } from '../../src/cli/commands/pki.js';
+import { main } from '../../src/cli/main.js';
 import { openssl } from '../adapters/tls/helpers.js';
 
 function collector(): { stream: Writable; text: () => string } {
@@ -43,9 +44,12 @@ describe('kim pki', () => {
   const root = mkdtempSync(join(tmpdir(), 'kim-pki-cli-'));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it('is named pki and describes itself', () => {
+  it('is named pki and listed in kim --help', async () => {
     expect(pkiCommand.name).toBe('pki');
-    expect(pkiCommand.summary).toMatch(/PKI/);
+    const out: Buffer[] = [];
+    const stdout = new PassThrough().on('data', (c: Buffer) => out.push(c));
+    expect(await main(['--help'], { stdout, stderr: process.stderr, stdin: process.stdin })).toBe(0);
+    expect(Buffer.concat(out).toString()).toMatch(/^  pki\s+development PKI/m);
   });
 
   it('prints help with --help (exit 0) and without a subcommand (exit 2)', async () => {

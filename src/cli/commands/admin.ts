@@ -138,7 +138,6 @@ async function run(args: readonly string[], io: CliIo): Promise<number> {
 
 export const adminCommand: CliCommand = {
   name: 'admin',
-  summary: 'operator tasks on a data directory (accounts: add, passwd, lock, unlock, list)',
   usage,
   run,
 };

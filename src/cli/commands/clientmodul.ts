@@ -32,7 +32,6 @@ Clientsystem#Workplace (or the plain address, then the default Fachdienst below)
 
 export const clientmodulCommand: CliCommand = {
   name: 'clientmodul',
-  summary: 'run a Clientmodul (S/MIME signing and encryption between mail program and Fachdienst)',
   usage,
   async run(args, io) {
     const { values } = parse(

@@ -26,7 +26,6 @@ const help = `usage: ${usage}
 
 export const fachdienstCommand: CliCommand = {
   name: 'fachdienst',
-  summary: 'run a Fachdienst (SMTPS submission, POP3S retrieval) on the embedded store',
   usage,
   async run(args, io) {
     const { values } = parse(

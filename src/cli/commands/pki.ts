@@ -255,7 +255,6 @@ const commandUsage = 'kim pki <init|card> [options]';
 
 export const pkiCommand: CliCommand = {
   name: 'pki',
-  summary: 'development PKI: CA, TLS server and relay certificates, SMC-B cards',
   usage: commandUsage,
   async run(args, io) {
     const [sub, ...rest] = args;

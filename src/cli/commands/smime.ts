@@ -24,7 +24,6 @@ function isSubcommand(name: string): name is keyof typeof subcommands {
 
 export const smimeCommand: CliCommand = {
   name: 'smime',
-  summary: 'S/MIME tools for integrators: seal, open, decrypt, verify KIM messages',
   usage: commandUsage,
   async run(args, io) {
     const [sub, ...rest] = args;

@@ -92,7 +92,6 @@ async function stats(args: readonly string[], io: CliIo): Promise<number> {
 
 export const storeCommand: CliCommand = {
   name: 'store',
-  summary: 'check and describe the event log (verify, stats)',
   usage,
   async run(args, io) {
     const [sub, ...rest] = args;

@@ -114,6 +114,22 @@ describe('base64', () => {
   it('refuses what is not base64', () => {
     expect(() => decodeBase64([b('QUJD\r\nRA==\r\nQQ==')])).toThrow();
     expect(() => decodeBase64([b('QU*D')])).toThrow();
+    expect(() => decodeBase64([b('QUJD\r\nQU*D\r\nQUJD\r\n')])).toThrow();
+    expect(() => decodeBase64([b('QUJDQ\r\nUJD\r\nQU*D\r\n')])).toThrow(); // odd line lengths
+    expect(() => decodeBase64([b('QUJDRA=\r\n')])).toThrow();
+  });
+
+  it('reads any line layout: odd line lengths, LF-only lines, lines split across chunks', () => {
+    const data = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 13) % 256));
+    const flat = data.toString('base64');
+    for (const width of [4, 64, 73, 76, 1000]) {
+      for (const eol of ['\r\n', '\n']) {
+        const text = (flat.match(new RegExp(`.{1,${width}}`, 'g')) ?? []).join(eol) + eol;
+        const cuts = [0, 3, 77, 1001, 4000, text.length];
+        const chunks = cuts.slice(1).map((end, i) => b(text.slice(cuts[i], end)));
+        expect(decodeBase64(chunks).equals(data), `width ${width}, ${JSON.stringify(eol)}`).toBe(true);
+      }
+    }
   });
 });
 
