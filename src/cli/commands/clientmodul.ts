@@ -3,6 +3,7 @@ import { resolveClientmodulConfig } from '../../config/clientmodulConfig.js';
 import { createLogger } from '../../logging/logger.js';
 import { parse } from '../args.js';
 import type { CliCommand } from '../command.js';
+import { stopSignal } from '../stopSignal.js';
 
 const usage =
   'kim clientmodul --card DIR --pki DIR --directory URL [--fachdienst HOST] [--fachdienst-smtp-port N]\n' +
@@ -71,14 +72,7 @@ export const clientmodulCommand: CliCommand = {
       process.env,
     );
     const log = createLogger({ service: 'clientmodul' });
-    let stopRequested: (signal: string) => void = () => undefined;
-    const signalled = new Promise<string>((resolve) => (stopRequested = resolve));
-    const onSignal = (signal: NodeJS.Signals) => {
-      log.info({ signal }, 'stopping');
-      stopRequested(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const signalled = stopSignal(log);
     const app = await startClientmodul(config, log);
     io.stdout.write(
       `clientmodul ready: smtps://${config.host}:${app.ports.smtp} pop3s://${config.host}:${app.ports.pop3}\n`,

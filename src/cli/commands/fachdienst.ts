@@ -3,6 +3,7 @@ import { startFachdienst } from '../../fachdienst/app.js';
 import { createLogger } from '../../logging/logger.js';
 import { parse } from '../args.js';
 import type { CliCommand } from '../command.js';
+import { stopSignal } from '../stopSignal.js';
 
 const usage =
   'kim fachdienst [--data DIR] [--domain D[,D]] [--provider-domains D[,D]] [--host H] [--hostname NAME]\n' +
@@ -67,16 +68,7 @@ export const fachdienstCommand: CliCommand = {
       process.env,
     );
     const log = createLogger({ service: 'fachdienst' });
-    // Handlers first, so a signal at any moment from here on means a graceful stop; a repeated
-    // signal during that stop is ignored rather than killing the process half-way.
-    let stopRequested: (signal: string) => void = () => undefined;
-    const signalled = new Promise<string>((resolve) => (stopRequested = resolve));
-    const onSignal = (signal: NodeJS.Signals) => {
-      log.info({ signal }, 'stopping');
-      stopRequested(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const signalled = stopSignal(log);
     const app = await startFachdienst(config, log);
     io.stdout.write(
       `fachdienst ready: smtps://${config.host}:${app.ports.smtp} pop3s://${config.host}:${app.ports.pop3} ` +
