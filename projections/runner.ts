@@ -5,8 +5,8 @@ import type { ReadModelDb } from './readModelDb.js';
 export interface ProjectionRunnerOptions {
   /** Events applied per transaction while catching up. */
   readonly batchSize?: number;
-  /** Called with progress while catching up (events applied so far, last position). */
-  readonly onProgress?: (applied: number, position: Position) => void;
+  /** Called after each committed batch: events applied so far, last position, the batch itself. */
+  readonly onProgress?: (applied: number, position: Position, batch: readonly RecordedEvent[]) => void;
 }
 
 /**
@@ -172,7 +172,7 @@ export class ProjectionRunner {
     for (const projection of this.projections) this.checkpoints.set(projection.name, position);
     this.position = position;
     this.applied += batch.length;
-    if (batch.length > 0) this.options.onProgress?.(this.applied, position);
+    if (batch.length > 0) this.options.onProgress?.(this.applied, position, batch);
     if (this.waiters.length > 0) {
       const ready = this.waiters.filter((w) => w.position <= position);
       this.waiters = this.waiters.filter((w) => w.position > position);

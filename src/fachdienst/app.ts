@@ -74,7 +74,10 @@ export async function startFachdienst(config: FachdienstConfig, log: Logger): Pr
     readModels,
     [maildropProjection, accountsProjection, submissionsProjection],
     {
-      onProgress: () => delivery.notify(),
+      // New work for delivery only comes with an accepted submission (retries are timed).
+      onProgress: (_applied, _position, batch) => {
+        if (batch.some((event) => event.type === 'accepted')) delivery.notify();
+      },
     },
   );
   const authenticator = new AccountAuthenticator(directory, new AuthCache(), new AuthThrottle());

@@ -92,7 +92,10 @@ export class SmallBlobTier {
       });
       this.worker.once('exit', () => resolve());
       this.worker.postMessage({ kind: 'close' } satisfies ToSmallBlobWriter);
-    }).then(() => {
+    }).then(async () => {
+      // Wait for the thread to be gone: a process that exits while a worker still tears down its
+      // SQLite handle can crash (seen as SIGSEGV on SIGTERM in the Fachdienst crash test).
+      await this.worker.terminate();
       this.db.close();
     });
     return this.closing;
