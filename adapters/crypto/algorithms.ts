@@ -1,11 +1,8 @@
 /**
  * AlgorithmIdentifiers: the exact encodings this codec emits, and decoding of what peers send.
- * Parameters of RSASSA-PSS and RSAES-OAEP are small, so they are decoded with asn1-schema.
+ * Parameters are read with the codec's own BER reader (no asn1-schema: loading it cost a
+ * command-line run ~0.1 s and ~15 MB before any work).
  */
-import { AsnConvert } from '@peculiar/asn1-schema';
-import type { IAsnParseOptions } from '@peculiar/asn1-schema';
-import { RsaSaPssParams } from '@peculiar/asn1-rsa';
-import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { BerReader, decodeOid, decodeSmallInteger, expectTag, isTag, TagClass, UniversalTag } from './ber.js';
 import type { Tlv } from './ber.js';
 import { NULL, oid, sequence, smallInteger, Tag, tlv } from './der.js';
@@ -20,10 +17,8 @@ export interface AlgorithmIdentifierValue {
   readonly parameters?: Buffer;
 }
 
-/** Limits for asn1js when it decodes a small part: they are a few hundred bytes at most. */
-export function smallPartLimits(length: number): IAsnParseOptions {
-  return { berOptions: { maxDepth: 16, maxNodes: 1_000, maxContentLength: length } };
-}
+/** Limits for the small parts read on their own (parameters, times): a few hundred bytes at most. */
+export const SMALL_PART_LIMITS = { maxDepth: 16, maxNodes: 1_000 } as const;
 
 /** An AlgorithmIdentifier as read from a message; `parametersTlv` locates the parameters in the reader. */
 export interface ReadAlgorithm extends AlgorithmIdentifierValue {
@@ -96,35 +91,59 @@ export function aes256GcmAlgorithm(nonce: Buffer): Buffer {
 
 // --- Decoding what peers send -------------------------------------------------------------------
 
-/** asn1-schema hands `ANY` parameters over as an ArrayBuffer (or null for NULL). */
-function bytesOf(parameters: ArrayBuffer): Buffer {
-  return Buffer.from(parameters);
+/** A hash AlgorithmIdentifier inside PSS parameters: absent or NULL parameters only (RFC 4055). */
+function hashOf(algorithm: AlgorithmIdentifierValue): string {
+  if (!isAbsentOrNull(algorithm.parameters))
+    throw new CmsError('UNSUPPORTED_ALGORITHM', 'hash parameters not NULL');
+  return algorithm.oid;
 }
 
-function hashOfAlgorithmIdentifier(id: AlgorithmIdentifier): string {
-  if (id.parameters !== undefined && id.parameters !== null) {
-    const params = bytesOf(id.parameters);
-    if (!params.equals(NULL)) throw new CmsError('UNSUPPORTED_ALGORITHM', 'hash parameters not NULL');
+function mgf1HashOf(algorithm: AlgorithmIdentifierValue): string {
+  const parameters = algorithm.parameters;
+  if (algorithm.oid !== Oid.mgf1 || parameters === undefined || parameters.equals(NULL)) {
+    throw new CmsError('UNSUPPORTED_ALGORITHM', `mask generation ${algorithm.oid} not supported`);
   }
-  return id.algorithm;
+  const reader = new BerReader(parameters, SMALL_PART_LIMITS);
+  return hashOf(readAlgorithmIdentifier(reader, reader.root(), 'MGF1 hash'));
 }
 
-function mgf1HashOf(id: AlgorithmIdentifier): string {
-  if (id.algorithm !== Oid.mgf1 || id.parameters === undefined || id.parameters === null) {
-    throw new CmsError('UNSUPPORTED_ALGORITHM', `mask generation ${id.algorithm} not supported`);
-  }
-  const inner = bytesOf(id.parameters);
-  return hashOfAlgorithmIdentifier(
-    AsnConvert.parse(inner, AlgorithmIdentifier, smallPartLimits(inner.length)),
-  );
+interface PssParameters {
+  readonly hash: string;
+  readonly mgf1Hash: string;
+  readonly saltLength: number;
+  readonly trailerField: number;
 }
 
-function parseSmall<T>(bytes: Buffer, type: new () => T, what: string): T {
-  try {
-    return AsnConvert.parse(bytes, type, smallPartLimits(bytes.length));
-  } catch (error) {
-    throw new CmsError('FORMAT', `${what}: malformed parameters`, { cause: error });
+const SHA1 = '1.3.14.3.2.26';
+
+/**
+ * RSASSA-PSS-params (RFC 4055 §3.1) with its defaults: sha1, mgf1(sha1), salt 20, trailer 1.
+ * Fields must come in order, each at most once. Throws CmsError FORMAT when malformed.
+ */
+function readPssParameters(parameters: Buffer): PssParameters {
+  const reader = new BerReader(parameters, SMALL_PART_LIMITS);
+  const params = expectTag(reader.root(), TagClass.universal, UniversalTag.sequence, 'RSASSA-PSS', true);
+  let hash = SHA1;
+  let mgf1Hash = SHA1;
+  let saltLength = 20;
+  let trailerField = 1;
+  let last = -1;
+  for (const field of reader.children(params)) {
+    if (field.tagClass !== TagClass.context || field.tag <= last || field.tag > 3)
+      throw formatError('RSASSA-PSS: malformed parameters');
+    last = field.tag;
+    if (field.tag === 0) hash = hashOf(explicitAlgorithm(reader, field));
+    else if (field.tag === 1) mgf1Hash = mgf1HashOf(explicitAlgorithm(reader, field));
+    else {
+      const [value, extra] = reader.children(field);
+      if (value === undefined || extra !== undefined) throw formatError('RSASSA-PSS: malformed parameters');
+      expectTag(value, TagClass.universal, UniversalTag.integer, 'RSASSA-PSS', false);
+      const number = decodeSmallInteger(reader.content(value));
+      if (field.tag === 2) saltLength = number;
+      else trailerField = number;
+    }
   }
+  return { hash, mgf1Hash, saltLength, trailerField };
 }
 
 export type SignatureScheme =
@@ -146,10 +165,10 @@ export function signatureSchemeOf(algorithm: AlgorithmIdentifierValue, digest: D
     throw new CmsError('UNSUPPORTED_ALGORITHM', `signature algorithm ${algorithm.oid} not supported`);
   }
   if (algorithm.parameters === undefined) throw formatError('RSASSA-PSS without parameters');
-  const params = parseSmall(algorithm.parameters, RsaSaPssParams, 'RSASSA-PSS');
-  const hash = DIGEST_NAMES.get(hashOfAlgorithmIdentifier(params.hashAlgorithm));
+  const params = readPssParameters(algorithm.parameters);
+  const hash = DIGEST_NAMES.get(params.hash);
   // node:crypto uses the message digest for MGF1 too, so other combinations cannot be checked.
-  if (hash === undefined || DIGEST_NAMES.get(mgf1HashOf(params.maskGenAlgorithm)) !== hash) {
+  if (hash === undefined || DIGEST_NAMES.get(params.mgf1Hash) !== hash) {
     throw new CmsError('UNSUPPORTED_ALGORITHM', 'RSASSA-PSS hash or MGF1 hash not supported');
   }
   if (params.trailerField !== 1) throw new CmsError('UNSUPPORTED_ALGORITHM', 'RSASSA-PSS trailerField');
@@ -169,8 +188,8 @@ function isSha256(algorithm: AlgorithmIdentifierValue): boolean {
 
 /**
  * True when a keyEncryptionAlgorithm is RSAES-OAEP with SHA-256, MGF1-SHA-256 and the empty
- * label: the only key transport a Konnektor's RSA unwrap performs. Read with the BER reader
- * because defaults matter here (absent hash = SHA-1) and asn1-rsa fills them in invisibly.
+ * label: the only key transport a Konnektor's RSA unwrap performs. Absent fields mean the
+ * SHA-1 defaults, so only fields that are present and say SHA-256 count.
  */
 export function isOaepSha256(algorithm: AlgorithmIdentifierValue): boolean {
   if (algorithm.oid !== Oid.rsaesOaep || algorithm.parameters === undefined) return false;

@@ -3,7 +3,8 @@
  * element is a pair of offsets and every value a `subarray` of the input. Hostile input is
  * bounded deliberately (kim-domain §6.4: the parser must accept BER): nesting depth, the number of
  * element headers decoded (work), and lengths, which may never reach beyond their parent.
- * asn1js is kept for the small parts only, because it copies and stops at 16 MiB by default.
+ * Used for the small parts too (certificates, parameters): asn1js copies, stops at 16 MiB by
+ * default, and loading asn1-schema costs a command-line run ~0.1 s.
  */
 import { formatError } from './errors.js';
 
@@ -69,6 +70,12 @@ export class BerReader {
   private nodesLeft: number;
   /** End of content of every indefinite element already walked, so each is walked only once. */
   private readonly indefiniteEnds = new Map<number, number>();
+  /**
+   * For walked indefinite elements made only of primitive OCTET STRINGs (BER-segmented
+   * content: 27,000 segments for a 25 MB message): their total length and number, so that
+   * octetString() need not walk them again.
+   */
+  private readonly segmentedOctets = new Map<number, { length: number; segments: number }>();
 
   constructor(input: Uint8Array, limits: BerLimits = {}) {
     if (input.byteLength > MAX_INPUT) throw formatError('input too large');
@@ -166,15 +173,24 @@ export class BerReader {
     }
     const buf = this.buf;
     let p = contentStart;
+    let octets = true;
+    let length = 0;
+    let segments = 0;
     for (;;) {
       if (p + 2 > limit) throw formatError('truncated: end-of-contents missing');
       if (buf[p] === 0 && buf[p + 1] === 0) break;
-      p = this.read(p, limit, depth + 1).end;
+      const child = this.read(p, limit, depth + 1);
+      octets &&=
+        child.tagClass === TagClass.universal && child.tag === UniversalTag.octetString && !child.constructed;
+      length += child.contentEnd - child.contentStart;
+      segments++;
+      p = child.end;
     }
     if (this.indefiniteEnds.size >= this.maxIndefinite) {
       throw formatError('too many indefinite-length elements');
     }
     this.indefiniteEnds.set(start, p);
+    if (octets && segments > 0) this.segmentedOctets.set(start, { length, segments });
     return p;
   }
 
@@ -208,6 +224,8 @@ export class BerReader {
    */
   octetString(el: Tlv): OctetStringValue {
     if (!el.constructed) return new OctetStringValue(this, el, el.contentEnd - el.contentStart, 1);
+    const walked = el.indefinite ? this.segmentedOctets.get(el.start) : undefined;
+    if (walked !== undefined) return new OctetStringValue(this, el, walked.length, walked.segments);
     let length = 0;
     let segments = 0;
     const visit = (parent: Tlv): void => {
@@ -249,6 +267,37 @@ export class BerReader {
       else if (child.contentEnd > child.contentStart)
         yield this.buf.subarray(child.contentStart, child.contentEnd);
     }
+  }
+
+  /**
+   * Moves the primitive segments of a validated OCTET STRING together, over the headers between
+   * them, to where the first one's content starts: the value becomes one view of the input.
+   * Changes the input. Each segment moves to a lower or the same offset, so none is overwritten
+   * before it moved. The walk is segments()' without a generator: 27,000 yields and views took
+   * a short-lived process ~15 ms more.
+   */
+  moveTogether(el: Tlv): Buffer {
+    if (!el.constructed) return this.content(el);
+    const buf = this.buf;
+    let start = -1;
+    let offset = 0;
+    const stack: { end: number; p: number }[] = [{ p: el.contentStart, end: el.contentEnd }];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1] as { end: number; p: number };
+      if (top.p >= top.end) {
+        stack.pop();
+        continue;
+      }
+      const child = this.peek(top.p, top.end);
+      top.p = child.end;
+      if (child.constructed) stack.push({ p: child.contentStart, end: child.contentEnd });
+      else {
+        if (start < 0) start = child.contentStart;
+        buf.copyWithin(start + offset, child.contentStart, child.contentEnd);
+        offset += child.contentEnd - child.contentStart;
+      }
+    }
+    return start < 0 ? Buffer.alloc(0) : buf.subarray(start, start + offset);
   }
 
   /** Header decoding without limits, for structure that was validated before. */
@@ -297,6 +346,11 @@ export class OctetStringValue {
 
   segments(): Generator<Buffer, void, undefined> {
     return this.reader.segments(this.el);
+  }
+
+  /** The value made contiguous inside the input (see BerReader.moveTogether): the input changes. */
+  moveTogether(): Buffer {
+    return this.reader.moveTogether(this.el);
   }
 
   /**

@@ -4,11 +4,9 @@
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
 import type { IssuerAndSerial } from '../konnektor/port.js';
-import { smallPartLimits } from './algorithms.js';
-import { BerReader, expectTag, isTag, TagClass, UniversalTag } from './ber.js';
+import { BerReader, decodeOid, expectTag, isTag, TagClass, UniversalTag } from './ber.js';
+import type { Tlv } from './ber.js';
 import { Tag, tlv, sequence } from './der.js';
 import { CmsError } from './errors.js';
 import { Oid } from './oids.js';
@@ -16,18 +14,23 @@ import { Oid } from './oids.js';
 /** A certificate is small; anything beyond this is not a certificate this codec accepts. */
 const MAX_CERTIFICATE_LENGTH = 64 * 1024;
 
-/**
- * The issuer Name's DER and the serialNumber's content octets, copied from the certificate
- * without re-encoding (KOM-LE-A_2115-02). Throws CmsError FORMAT for anything but a certificate.
- */
-export function issuerAndSerialOf(certificate: Uint8Array): IssuerAndSerial {
+/** The fields of tbsCertificate, read from `certificate` with tight limits. */
+function tbsFields(certificate: Uint8Array): { reader: BerReader; fields: Tlv[] } {
   if (certificate.length > MAX_CERTIFICATE_LENGTH) throw new CmsError('FORMAT', 'certificate too large');
   const reader = new BerReader(certificate, { maxDepth: 32, maxNodes: 10_000 });
   const cert = expectTag(reader.root(), TagClass.universal, UniversalTag.sequence, 'Certificate', true);
   const [tbs] = reader.children(cert);
   if (tbs === undefined) throw new CmsError('FORMAT', 'Certificate: tbsCertificate missing');
   expectTag(tbs, TagClass.universal, UniversalTag.sequence, 'tbsCertificate', true);
-  const fields = reader.children(tbs);
+  return { reader, fields: reader.children(tbs) };
+}
+
+/**
+ * The issuer Name's DER and the serialNumber's content octets, copied from the certificate
+ * without re-encoding (KOM-LE-A_2115-02). Throws CmsError FORMAT for anything but a certificate.
+ */
+export function issuerAndSerialOf(certificate: Uint8Array): IssuerAndSerial {
+  const { reader, fields } = tbsFields(certificate);
   const offset = isTag(fields[0], TagClass.context, 0) ? 1 : 0; // [0] EXPLICIT version, optional
   const serial = fields[offset];
   const issuer = fields[offset + 2];
@@ -48,21 +51,33 @@ export function encodeIssuerAndSerial(rid: IssuerAndSerial): Buffer {
   return sequence(rid.issuer, tlv(Tag.integer, rid.serialNumber));
 }
 
-/** The subjectKeyIdentifier extension's value, if the certificate has one. */
+/**
+ * The subjectKeyIdentifier extension's value, if the certificate has one. Throws CmsError
+ * FORMAT when the certificate or the extension is malformed.
+ */
 export function subjectKeyIdentifierOf(certificate: Uint8Array): Buffer | undefined {
-  let cert: Certificate;
-  try {
-    cert = AsnConvert.parse(certificate, Certificate, {
-      berOptions: { maxDepth: 32, maxNodes: 10_000, maxContentLength: certificate.length },
-    });
-  } catch (error) {
-    throw new CmsError('FORMAT', 'certificate not parseable', { cause: error });
+  const { reader, fields } = tbsFields(certificate);
+  // extensions [3] EXPLICIT SEQUENCE OF Extension, the last optional field of tbsCertificate.
+  const tagged = fields.find((field) => isTag(field, TagClass.context, 3));
+  if (tagged === undefined) return undefined;
+  const [extensions, more] = reader.children(tagged);
+  if (extensions === undefined || more !== undefined) throw new CmsError('FORMAT', 'extensions malformed');
+  expectTag(extensions, TagClass.universal, UniversalTag.sequence, 'extensions', true);
+  for (const extension of reader.children(extensions)) {
+    expectTag(extension, TagClass.universal, UniversalTag.sequence, 'Extension', true);
+    const [id, ...rest] = reader.children(extension);
+    if (id === undefined) throw new CmsError('FORMAT', 'Extension malformed');
+    expectTag(id, TagClass.universal, UniversalTag.oid, 'extnID', false);
+    if (decodeOid(reader.content(id)) !== Oid.subjectKeyIdentifier) continue;
+    const value = rest[rest.length - 1]; // after the optional critical BOOLEAN
+    if (value === undefined || rest.length > 2) throw new CmsError('FORMAT', 'Extension malformed');
+    expectTag(value, TagClass.universal, UniversalTag.octetString, 'extnValue', false);
+    // extnValue holds the DER of KeyIdentifier ::= OCTET STRING.
+    const inner = new BerReader(reader.content(value), { maxDepth: 2, maxNodes: 2 });
+    const keyIdentifier = expectTag(inner.root(), TagClass.universal, UniversalTag.octetString, 'SKI', false);
+    return Buffer.from(inner.content(keyIdentifier));
   }
-  const extension = cert.tbsCertificate.extensions?.find((e) => e.extnID === Oid.subjectKeyIdentifier);
-  if (extension === undefined) return undefined;
-  const value = extension.extnValue.buffer;
-  const ski = AsnConvert.parse(value, OctetString, smallPartLimits(value.byteLength));
-  return Buffer.from(ski.buffer);
+  return undefined;
 }
 
 /** The certificate's RSA public key; ECC keys are not supported by this codec yet. */

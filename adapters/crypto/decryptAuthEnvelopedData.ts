@@ -21,6 +21,11 @@ export interface DecryptAuthEnvelopedDataOptions {
    * when the unwrap fails; any other error is passed on unchanged (Konnektor unreachable).
    */
   unwrap(rid: IssuerAndSerial, encryptedKey: Buffer): Promise<Buffer>;
+  /**
+   * Decrypt inside `bytes` (see DecryptOptions): the plaintext is a view of `bytes`, and the
+   * ciphertext in `bytes` is lost. For a buffer the caller owns and needs no more.
+   */
+  readonly inPlace?: boolean;
 }
 
 export interface DecryptedAuthEnvelopedData {
@@ -78,7 +83,7 @@ export async function decryptAuthEnvelopedData(
     }
     try {
       return {
-        content: parsed.decrypt(contentKey),
+        content: parsed.decrypt(contentKey, { inPlace: options.inPlace === true }),
         recipient,
         ...(parsed.recipientEmails === undefined ? {} : { recipientEmails: parsed.recipientEmails }),
       };

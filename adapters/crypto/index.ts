@@ -1,7 +1,7 @@
 /**
  * The CMS codec of the KIM S/MIME profile (kim-domain §6): SignedData inside, AuthEnvelopedData
  * outside, the recipient-emails attribute in both. ASN.1 by a bounded BER reader and a small DER
- * writer (asn1-schema for small parts), all cryptography by node:crypto.
+ * writer, all cryptography by node:crypto.
  */
 
 /** Typed errors; `code` maps to X-KIM-DecryptionResult (see errors.ts). */
@@ -21,9 +21,18 @@ export type { RecipientEmail } from './recipientEmails.js';
 /** Issuer and serial of a certificate, byte-exact; equality of two of them. */
 export { issuerAndSerialOf, sameIssuerAndSerial } from './certificate.js';
 
-/** Sign: `createSignedData({ content, signer, recipientEmails, signingTime? }) → Promise<Buffer[]>` (DER). */
-export { createSignedData } from './signedData.js';
-export type { CmsSigner, CreateSignedDataOptions } from './signedData.js';
+/**
+ * Sign: `createSignedData({ content, signer, recipientEmails, signingTime? }) → Promise<Buffer[]>` (DER);
+ * `createSignedDataFrame({ contentLength, contentDigest, … }) → { prefix, suffix }` for a content
+ * that is streamed rather than held in memory.
+ */
+export { createSignedData, createSignedDataFrame } from './signedData.js';
+export type {
+  CmsSigner,
+  CreateSignedDataOptions,
+  SignedDataFrame,
+  SignedDataFrameOptions,
+} from './signedData.js';
 
 /** Verify: `verifySignedData(bytes) → SignedDataVerification`; never throws for bad input. */
 export { verifySignedData } from './verifySignedData.js';
@@ -32,9 +41,18 @@ export type { SignedDataFailure, SignedDataVerification } from './verifySignedDa
 /** The CMS bytes inside DER, PEM or an application/pkcs7-mime entity. */
 export { signedDataBytesFrom } from './smimeEntity.js';
 
-/** Encrypt: `createAuthEnvelopedData({ content, recipients, includeRecipientEmails? }) → { chunks, recipientEmails }`. */
-export { createAuthEnvelopedData, ENCRYPTED_CONTENT_SEGMENT } from './authEnvelopedData.js';
+/**
+ * Encrypt: `createAuthEnvelopedData({ content, recipients, includeRecipientEmails? }) → { chunks, recipientEmails }`;
+ * `createAuthEnvelopedDataEncryptor({ recipients, … }) → { header, update(), final() }` streams.
+ */
+export {
+  createAuthEnvelopedData,
+  createAuthEnvelopedDataEncryptor,
+  ENCRYPTED_CONTENT_SEGMENT,
+} from './authEnvelopedData.js';
 export type {
+  AuthEnvelopedDataEncryptor,
+  AuthEnvelopedDataEncryptorOptions,
   CreateAuthEnvelopedDataOptions,
   CreatedAuthEnvelopedData,
   EnvelopeRecipient,
@@ -42,7 +60,7 @@ export type {
 
 /** Parse an AuthEnvelopedData and decrypt with a content key; plaintext only after the tag verified. */
 export { parseAuthEnvelopedData } from './parseAuthEnvelopedData.js';
-export type { KeyTransRecipient, ParsedAuthEnvelopedData } from './parseAuthEnvelopedData.js';
+export type { DecryptOptions, KeyTransRecipient, ParsedAuthEnvelopedData } from './parseAuthEnvelopedData.js';
 
 /** Decrypt for the own address, unwrapping the key through a callback (the Konnektor). */
 export { decryptAuthEnvelopedData } from './decryptAuthEnvelopedData.js';

@@ -74,14 +74,36 @@ export function signedAttributes(options: {
   ]);
 }
 
+export interface SignedDataFrameOptions {
+  /** Length in bytes of the content that goes between prefix and suffix. */
+  readonly contentLength: number;
+  /** SHA-256 of that content. */
+  readonly contentDigest: Buffer;
+  readonly signer: CmsSigner;
+  /** The entries for the signed recipient-emails attribute (KOM-LE-A_2127); at least one. */
+  readonly recipientEmails: readonly RecipientEmail[];
+  /** Default: now. */
+  readonly signingTime?: Date;
+}
+
+/** The DER around the content: `prefix`, the content bytes, `suffix` form the ContentInfo. */
+export interface SignedDataFrame {
+  readonly prefix: Buffer;
+  readonly suffix: Buffer;
+}
+
 /**
- * The DER ContentInfo(SignedData) as a chunk list: a prefix, the caller's content chunks
- * unchanged, and a suffix with certificate and SignerInfo.
+ * Signs a content known only by its length and digest, so that a large content can be read
+ * twice (digest, then output) instead of being held in memory. DER needs the lengths up front,
+ * which is why the length is part of the input. Throws CmsError INVALID_ARGUMENT.
  */
-export async function createSignedData(options: CreateSignedDataOptions): Promise<Buffer[]> {
-  const content = options.content.map(asBuffer).filter((chunk) => chunk.length > 0);
-  const contentLength = content.reduce((sum, chunk) => sum + chunk.length, 0);
+export async function createSignedDataFrame(options: SignedDataFrameOptions): Promise<SignedDataFrame> {
+  const { contentLength } = options;
   const certificate = options.signer.certificate;
+  if (!Number.isSafeInteger(contentLength) || contentLength < 0)
+    throw new CmsError('INVALID_ARGUMENT', 'content length must be a non-negative integer');
+  if (options.contentDigest.length !== 32)
+    throw new CmsError('INVALID_ARGUMENT', 'content digest must be SHA-256');
   let sid: Buffer;
   try {
     sid = encodeIssuerAndSerial(issuerAndSerialOf(certificate));
@@ -89,10 +111,8 @@ export async function createSignedData(options: CreateSignedDataOptions): Promis
     throw new CmsError('INVALID_ARGUMENT', 'signer certificate not parseable', { cause: error });
   }
 
-  const hash = createHash('sha256');
-  for (const chunk of content) hash.update(chunk);
   const attributes = signedAttributes({
-    digest: hash.digest(),
+    digest: options.contentDigest,
     certificate,
     recipientEmails: options.recipientEmails,
     signingTime: options.signingTime ?? new Date(),
@@ -136,5 +156,27 @@ export async function createSignedData(options: CreateSignedDataOptions): Promis
     explicitHeader,
     eContentHeader,
   ]);
+  return { prefix, suffix };
+}
+
+/**
+ * The DER ContentInfo(SignedData) as a chunk list: a prefix, the caller's content chunks
+ * unchanged, and a suffix with certificate and SignerInfo.
+ */
+export async function createSignedData(options: CreateSignedDataOptions): Promise<Buffer[]> {
+  const content = options.content.map(asBuffer).filter((chunk) => chunk.length > 0);
+  const hash = createHash('sha256');
+  let contentLength = 0;
+  for (const chunk of content) {
+    hash.update(chunk);
+    contentLength += chunk.length;
+  }
+  const { prefix, suffix } = await createSignedDataFrame({
+    contentLength,
+    contentDigest: hash.digest(),
+    signer: options.signer,
+    recipientEmails: options.recipientEmails,
+    ...(options.signingTime === undefined ? {} : { signingTime: options.signingTime }),
+  });
   return [prefix, ...content, suffix];
 }

@@ -5,16 +5,8 @@
  * Bad input never throws: the result says what is wrong.
  */
 import { constants, createHash, verify as verifySignature } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Time } from '@peculiar/asn1-x509';
 import type { IssuerAndSerial } from '../konnektor/port.js';
-import {
-  digestNameOf,
-  readAlgorithmIdentifier,
-  sameAlgorithm,
-  signatureSchemeOf,
-  smallPartLimits,
-} from './algorithms.js';
+import { digestNameOf, readAlgorithmIdentifier, sameAlgorithm, signatureSchemeOf } from './algorithms.js';
 import type { AlgorithmIdentifierValue, DigestName, SignatureScheme } from './algorithms.js';
 import { readAttributes, singleValued } from './attributes.js';
 import type { ReadAttribute } from './attributes.js';
@@ -31,6 +23,7 @@ import { CmsError, formatError } from './errors.js';
 import { DIGEST_NAMES, Oid } from './oids.js';
 import { readIssuerAndSerial, recipientEmailsFrom } from './recipientEmails.js';
 import type { RecipientEmail } from './recipientEmails.js';
+import { decodeTime } from './time.js';
 
 /**
  * Why a SignedData is not valid. Suggested `X-KIM-IntegrityCheckResult` mapping (kim-domain §7.4):
@@ -335,10 +328,5 @@ function signatureVerifies(
 function readSigningTime(reader: BerReader, attributes: readonly ReadAttribute[]): Date | undefined {
   const value = singleValued(attributes, Oid.signingTime, 'signingTime attribute');
   if (value === undefined) return undefined;
-  const bytes = reader.bytes(value);
-  try {
-    return AsnConvert.parse(bytes, Time, smallPartLimits(bytes.length)).getTime();
-  } catch (error) {
-    throw new CmsError('FORMAT', 'signingTime malformed', { cause: error });
-  }
+  return decodeTime(value, reader.content(value), 'signingTime');
 }

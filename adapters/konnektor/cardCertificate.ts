@@ -3,12 +3,10 @@
  * on: an RSA key, the key usage of its role, a subject commonName and the Telematik-ID in the
  * admission extension.
  */
-import 'reflect-metadata';
 import { X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
 import { ADMISSION_OID, telematikIdFromAdmission } from './admission.js';
-import { CARD_ASN1_LIMITS } from './asn1Limits.js';
+import { extensionValue, keyUsageOf, KeyUsageFlags, subjectCommonName } from './certificateFields.js';
 import { issuerAndSerialOf } from './issuerAndSerial.js';
 import { KonnektorError } from './port.js';
 import type { IssuerAndSerial } from './port.js';
@@ -37,10 +35,14 @@ function oneLine(error: unknown): string {
 /** Parses `der` (from `file`) and reads identity and key usage. Throws KonnektorError. */
 export function readCardCertificate(der: Buffer, file: string): CardCertificate {
   let node: X509Certificate;
-  let parsed: x509.X509Certificate;
+  let keyUsage: number | undefined;
+  let holderName: string | undefined;
+  let admission: Buffer | undefined;
   try {
     node = new X509Certificate(der);
-    parsed = new x509.X509Certificate(der, { berOptions: CARD_ASN1_LIMITS });
+    keyUsage = keyUsageOf(der);
+    holderName = subjectCommonName(der);
+    admission = extensionValue(der, ADMISSION_OID);
   } catch (error) {
     throw new KonnektorError(
       'CARD_UNREADABLE',
@@ -54,14 +56,11 @@ export function readCardCertificate(der: Buffer, file: string): CardCertificate 
       `${file}: only RSA card keys are supported, this certificate has a ${node.publicKey.asymmetricKeyType ?? 'unknown'} key`,
       file,
     );
-  const keyUsage = parsed.getExtension(x509.KeyUsagesExtension);
-  if (keyUsage === null)
+  if (keyUsage === undefined)
     throw new KonnektorError('CARD_INVALID', `${file}: the certificate has no keyUsage extension`, file);
-  const holderName = parsed.subjectName.getField('CN')[0];
   if (holderName === undefined || holderName === '')
     throw new KonnektorError('CARD_INVALID', `${file}: the certificate subject has no commonName`, file);
-  const admission = parsed.getExtension(ADMISSION_OID);
-  if (admission === null)
+  if (admission === undefined)
     throw new KonnektorError(
       'CARD_INVALID',
       `${file}: the certificate has no admission extension (${ADMISSION_OID}) with a Telematik-ID`,
@@ -69,7 +68,7 @@ export function readCardCertificate(der: Buffer, file: string): CardCertificate 
     );
   let telematikId: string;
   try {
-    telematikId = telematikIdFromAdmission(Buffer.from(admission.value));
+    telematikId = telematikIdFromAdmission(admission);
   } catch (error) {
     throw new KonnektorError(
       'CARD_INVALID',
@@ -80,7 +79,7 @@ export function readCardCertificate(der: Buffer, file: string): CardCertificate 
   return {
     der: Buffer.from(node.raw),
     publicKey: node.publicKey,
-    keyUsage: keyUsage.usages,
+    keyUsage,
     telematikId,
     holderName,
     rid: issuerAndSerialOf(node.raw),
@@ -96,18 +95,16 @@ export function readCardCertificate(der: Buffer, file: string): CardCertificate 
  * digitalSignature (often with keyEncipherment), ENC keyEncipherment without either.
  */
 export function roleOf(cert: CardCertificate): CardRole | undefined {
-  if (cert.keyUsage & x509.KeyUsageFlags.nonRepudiation) return 'osig';
-  if (cert.keyUsage & x509.KeyUsageFlags.digitalSignature) return 'aut';
-  if (cert.keyUsage & x509.KeyUsageFlags.keyEncipherment) return 'enc';
+  if (cert.keyUsage & KeyUsageFlags.nonRepudiation) return 'osig';
+  if (cert.keyUsage & KeyUsageFlags.digitalSignature) return 'aut';
+  if (cert.keyUsage & KeyUsageFlags.keyEncipherment) return 'enc';
   return undefined;
 }
 
 /** `digitalSignature, keyEncipherment`, for messages. */
 export function describeKeyUsage(cert: CardCertificate): string {
-  const names = Object.entries(x509.KeyUsageFlags)
-    .filter(
-      (entry): entry is [string, number] => typeof entry[1] === 'number' && (cert.keyUsage & entry[1]) !== 0,
-    )
+  const names = Object.entries(KeyUsageFlags)
+    .filter(([, flag]) => (cert.keyUsage & flag) !== 0)
     .map(([name]) => name);
   return names.length === 0 ? 'none' : names.join(', ');
 }

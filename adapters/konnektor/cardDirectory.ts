@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import { MAX_CARD_FILE_BYTES } from './asn1Limits.js';
 import { checkKeyPair, describeKeyUsage, isValidAt, readCardCertificate, roleOf } from './cardCertificate.js';
 import type { CardCertificate, CardRole } from './cardCertificate.js';
-import { readPkcs12 } from './pkcs12/readPkcs12.js';
 import { Pkcs12Error } from './pkcs12/pkcs12Error.js';
 import { KonnektorError } from './port.js';
 import type { CardIdentity } from './port.js';
@@ -157,6 +156,8 @@ async function readPkcs12File(path: string, password: string | undefined): Promi
     );
   let contents;
   try {
+    // Loaded only for PKCS#12 cards: the asn1-schema modules it needs cost a PEM card ~0.1 s.
+    const { readPkcs12 } = await import('./pkcs12/readPkcs12.js');
     contents = readPkcs12(data, password);
   } catch (error) {
     if (!(error instanceof Pkcs12Error)) throw error;

@@ -7,14 +7,22 @@
  *  - decrypt + verify: `kim smime open` (decrypt, verify, header checks, result headers) vs
  *    `openssl cms -decrypt` then `openssl cms -verify`.
  * Target: faster than the OpenSSL command line, peak memory under 4 × the message size.
+ *
+ * Beside them, labelled `inProcess`: the library functions (sealKimMessage, openKimMessage, as
+ * the Clientmodul's proxies call them) timed in this process after one warm-up, without
+ * process startup; memory as process.memoryUsage() deltas (see InProcess).
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { publishEncryptionCertificates } from '../../adapters/directory/index.js';
-import { issueDevCard } from '../../adapters/konnektor/index.js';
+import { issueDevCard, SoftwareKonnektor } from '../../adapters/konnektor/index.js';
 import { createDevPki } from '../../adapters/tls/index.js';
+import { openKimMessage, sealKimMessage } from '../../src/clientmodul/message/index.js';
 import { report, round, withTempDir } from '../support.js';
 
 const MESSAGE_MB = Number(process.env['KIM_BENCH_SMIME_MB'] ?? 25);
@@ -55,6 +63,72 @@ function best(runs: Measured[]): { seconds: number; peakRssMb: number; runsSecon
     seconds: round(Math.min(...runs.map((r) => r.seconds)), 2),
     peakRssMb: round(Math.max(...runs.map((r) => r.peakRssMb))),
     runsSeconds: runs.map((r) => round(r.seconds, 2)),
+  };
+}
+
+interface InProcess {
+  /** Best of the timed runs, milliseconds. */
+  readonly ms: number;
+  readonly runsMs: number[];
+  /**
+   * process.memoryUsage() of the last run, from a collected heap before it: `allocated` right
+   * after it (result and uncollected garbage: close to its peak unless a GC ran meanwhile),
+   * `retained` once garbage is collected (the result alone). RSS, and the Buffers within it.
+   */
+  readonly rssAllocatedMb: number;
+  readonly rssRetainedMb: number;
+  readonly arrayBuffersAllocatedMb: number;
+  readonly arrayBuffersRetainedMb: number;
+}
+
+const MiB = 1024 * 1024;
+// A collected heap before and after each run makes the deltas mean something; bench code only.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+/** Memory once garbage is collected; Buffers are freed by a background sweeper, hence the wait. */
+async function collected(): Promise<NodeJS.MemoryUsage> {
+  gc();
+  await setTimeout(20);
+  gc();
+  return process.memoryUsage();
+}
+
+/** Runs `fn` once to warm up, then `runs` times timed (at least once); memory of the last run. */
+async function inProcess<T>(runs: number, fn: () => Promise<T>): Promise<{ figures: InProcess; result: T }> {
+  // In a frame of its own, so that nothing of this function still refers to the warm-up result.
+  await (async () => {
+    await fn();
+  })();
+  const times: number[] = [];
+  let result: { value: T } | undefined;
+  let memory = {
+    before: process.memoryUsage(),
+    after: process.memoryUsage(),
+    retained: process.memoryUsage(),
+  };
+  for (let run = 0; run < Math.max(runs, 1); run++) {
+    result = undefined;
+    const before = await collected();
+    const start = performance.now();
+    result = { value: await fn() };
+    times.push(performance.now() - start);
+    const after = process.memoryUsage();
+    memory = { before, after, retained: await collected() };
+  }
+  if (result === undefined) throw new Error('no timed run');
+  const delta = (key: 'rss' | 'arrayBuffers', at: NodeJS.MemoryUsage): number =>
+    round((at[key] - memory.before[key]) / MiB);
+  return {
+    figures: {
+      ms: round(Math.min(...times)),
+      runsMs: times.map((t) => round(t)),
+      rssAllocatedMb: delta('rss', memory.after),
+      rssRetainedMb: delta('rss', memory.retained),
+      arrayBuffersAllocatedMb: delta('arrayBuffers', memory.after),
+      arrayBuffersRetainedMb: delta('arrayBuffers', memory.retained),
+    },
+    result: result.value,
   };
 }
 
@@ -207,15 +281,50 @@ await withTempDir('kim-bench-smime-', async (dir) => {
     ]);
     openssl.open.push(sequence([osslDecrypt, osslVerify]));
   }
+  // In-process: the same mail and cards, the library functions without process startup.
+  const sender = await SoftwareKonnektor.load(cardA.dir);
+  const receiver = await SoftwareKonnektor.load(cardB.dir);
+  const mail = readFileSync(input);
+  const now = new Date();
+  const sealing = await inProcess(RUNS, () =>
+    sealKimMessage({
+      mail: [mail],
+      konnektor: sender,
+      senderAddress: alice,
+      recipients: [{ address: bob, certificates: cardB.encryptionCertificates }],
+      now,
+    }),
+  );
+  const trustAnchors = [Buffer.from(new X509Certificate(readFileSync(join(pkiDir, 'smcb-ca.crt'))).raw)];
+  const opening = await inProcess(RUNS, () =>
+    openKimMessage({
+      message: sealing.result.message,
+      ownAddress: bob,
+      konnektor: receiver,
+      trustAnchors,
+      now,
+    }),
+  );
+  if (opening.result.integrityCheckResult !== '01') throw new Error('openKimMessage did not verify the mail');
+
   const messageMb = inputBytes / (1024 * 1024);
   const result = {
     phase: 'smime',
     messageMb: round(messageMb, 2),
-    signEncrypt: { kim: best(ours.seal), openssl: best(openssl.seal) },
-    decryptVerify: { kim: best(ours.open), openssl: best(openssl.open) },
+    signEncrypt: {
+      kim: best(ours.seal),
+      openssl: best(openssl.seal),
+      inProcess: { sealKimMessage: sealing.figures },
+    },
+    decryptVerify: {
+      kim: best(ours.open),
+      openssl: best(openssl.open),
+      inProcess: { openKimMessage: opening.figures },
+    },
     targets: {
       faster: 'kim seconds < openssl seconds',
       peakRssMb: `< ${round(4 * messageMb)} (4 × message)`,
+      inProcess: 'library functions in the bench process after one warm-up: no startup, no target',
     },
   };
   report(result);

@@ -1,37 +1,63 @@
 import { CliError } from '../cliError.js';
-import type { CliCommand } from '../command.js';
-import { decrypt, decryptUsage } from '../smime/decryptCommand.js';
-import { open, openUsage } from '../smime/openCommand.js';
-import { seal, sealUsage } from '../smime/sealCommand.js';
-import { verify, verifyUsage } from '../smime/verifyCommand.js';
+import type { CliCommand, CliIo } from '../command.js';
 
 const commandUsage = 'kim smime <seal|open|decrypt|verify> [options] [FILE|-]';
 
-const subcommands = {
-  seal: {
-    run: seal,
-    usage: sealUsage,
-    summary: 'sign and encrypt a mail into a KIM message (card in software)',
-  },
-  open: { run: open, usage: openUsage, summary: 'the full receive path: the mail for the client system' },
-  decrypt: { run: decrypt, usage: decryptUsage, summary: 'decrypt an AuthEnvelopedData with a key file' },
-  verify: { run: verify, usage: verifyUsage, summary: 'verify a SignedData, write the signed content' },
-} as const;
-
-function isSubcommand(name: string): name is keyof typeof subcommands {
-  return Object.hasOwn(subcommands, name);
+interface Subcommand {
+  readonly summary: string;
+  load(): Promise<{
+    readonly run: (args: readonly string[], io: CliIo) => Promise<number>;
+    readonly usage: string;
+  }>;
 }
+
+/**
+ * Each subcommand is loaded only when it runs: `verify` alone needs @peculiar/x509, and every
+ * module left out shortens a `kim smime seal` or `open` of a 25 MB mail (startup counts there).
+ */
+const subcommands: Readonly<Record<string, Subcommand>> = {
+  seal: {
+    summary: 'sign and encrypt a mail into a KIM message (card in software)',
+    load: async () => {
+      const { seal, sealUsage } = await import('../smime/sealCommand.js');
+      return { run: seal, usage: sealUsage };
+    },
+  },
+  open: {
+    summary: 'the full receive path: the mail for the client system',
+    load: async () => {
+      const { open, openUsage } = await import('../smime/openCommand.js');
+      return { run: open, usage: openUsage };
+    },
+  },
+  decrypt: {
+    summary: 'decrypt an AuthEnvelopedData with a key file',
+    load: async () => {
+      const { decrypt, decryptUsage } = await import('../smime/decryptCommand.js');
+      return { run: decrypt, usage: decryptUsage };
+    },
+  },
+  verify: {
+    summary: 'verify a SignedData, write the signed content',
+    load: async () => {
+      const { verify, verifyUsage } = await import('../smime/verifyCommand.js');
+      return { run: verify, usage: verifyUsage };
+    },
+  },
+};
 
 export const smimeCommand: CliCommand = {
   name: 'smime',
   usage: commandUsage,
   async run(args, io) {
     const [sub, ...rest] = args;
-    if (sub !== undefined && isSubcommand(sub)) return subcommands[sub].run(rest, io);
+    const subcommand = sub === undefined || !Object.hasOwn(subcommands, sub) ? undefined : subcommands[sub];
+    if (subcommand !== undefined) return (await subcommand.load()).run(rest, io);
     if (sub === undefined || sub === '--help' || sub === '-h') {
       const entries = Object.entries(subcommands);
+      const usages = await Promise.all(entries.map(async ([, c]) => (await c.load()).usage));
       io.stdout.write(
-        `usage: ${entries.map(([, c]) => c.usage).join('\n       ')}\n\n` +
+        `usage: ${usages.join('\n       ')}\n\n` +
           entries.map(([name, c]) => `  ${name.padEnd(9)}${c.summary}\n`).join('') +
           "\nEach reads the message from FILE or standard input; run 'kim smime <command> --help'.\n",
       );

@@ -1,5 +1,6 @@
 /** The card (software Konnektor) of `kim smime seal` / `open`, with its errors as one CLI line. */
-import { KonnektorError, SoftwareKonnektor } from '../../../adapters/konnektor/index.js';
+import { KonnektorError } from '../../../adapters/konnektor/port.js';
+import { SoftwareKonnektor } from '../../../adapters/konnektor/softwareKonnektor.js';
 import { addressKey } from '../../../adapters/directory/address.js';
 import { CliError } from '../cliError.js';
 import type { PasswordSource } from './password.js';

@@ -1,14 +1,17 @@
-/** `kim smime open`: the full receive path of the Clientmodul (kim-domain §7.3–§7.5) with a card in software. */
+/**
+ * `kim smime open`: the full receive path of the Clientmodul (kim-domain §7.3–§7.5) with a card
+ * in software. The message is decoded as it is read; the mail is written once it is verified.
+ */
 import { CARD_PASSWORD_ENV } from '../../../adapters/konnektor/cardDirectory.js';
-import { openKimMessage } from '../../clientmodul/message/index.js';
-import type { OpenedKimMessage } from '../../clientmodul/message/index.js';
+import { openKimMessageFrom } from '../../clientmodul/message/openKimMessage.js';
+import type { OpenedKimMessage } from '../../clientmodul/message/openKimMessage.js';
 import { parse } from '../args.js';
 import { CliError } from '../cliError.js';
 import type { CliIo } from '../command.js';
 import { readCertificates } from './keyFiles.js';
 import { kimAddress, loadCard } from './loadCard.js';
 import { passwordSource } from './password.js';
-import { inputSource, readMessage } from './readInput.js';
+import { inputSource, withMessageSource } from './readInput.js';
 import { writeChunks } from './writeOutput.js';
 
 export const openUsage =
@@ -84,15 +87,16 @@ export async function open(args: readonly string[], io: CliIo): Promise<number> 
   const trustAnchors: Buffer[] = [];
   for (const path of caPaths) trustAnchors.push(...(await readCertificates(path)).map((c) => c.raw));
   const konnektor = await loadCard(cardDir, fromStdin, password);
-  const message = await readMessage(source, io.stdin);
 
-  const opened = await openKimMessage({
-    message: [message],
-    ownAddress: address,
-    konnektor,
-    ...(trustAnchors.length > 0 ? { trustAnchors } : {}),
-    now: new Date(),
-  });
+  const opened = await withMessageSource(source, io.stdin, (message) =>
+    openKimMessageFrom({
+      message,
+      ownAddress: address,
+      konnektor,
+      ...(trustAnchors.length > 0 ? { trustAnchors } : {}),
+      now: new Date(),
+    }),
+  );
   await writeChunks(io.stdout, opened.mail);
   io.stderr.write(`${summary(opened)}\n`);
   return opened.errorCodes.length === 0 ? 0 : 1;

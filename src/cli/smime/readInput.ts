@@ -1,11 +1,15 @@
 /**
  * Reads what a `kim smime` tool works on, from a FILE argument or standard input (`-` or no
  * argument): binary-safe (bytes are never decoded or line-end-normalised) and bounded, so a wrong
- * pipe cannot fill the memory.
+ * pipe cannot fill the memory. A regular file, also as standard input, can instead be handed on
+ * as a ByteSource that is read on demand (withMessageSource), so a 25 MB mail is not held whole.
  */
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import type { ByteSource } from '../../clientmodul/message/byteSource.js';
+import { bytesInMemory } from '../../clientmodul/message/byteSource.js';
 import { CliError } from '../cliError.js';
+import { FileByteSource, regularFileOffset } from './fileSource.js';
 
 /**
  * The largest message read: a KIM mail is at most 700 MiB including its base64 attachments
@@ -105,6 +109,61 @@ export async function readMessage(
   if (message.length === 0)
     throw new CliError(`${source.kind === 'file' ? source.path : 'standard input'} is empty`, 1);
   return message;
+}
+
+/**
+ * Runs `use` with the message from `source` as a ByteSource: a regular file, also standard
+ * input redirected from one, is read on demand (never whole); a pipe is read into memory
+ * first. At most `limit` bytes; an empty message is refused. The file is closed afterwards.
+ */
+export async function withMessageSource<T>(
+  source: InputSource,
+  stdin: NodeJS.ReadableStream,
+  use: (message: ByteSource) => Promise<T>,
+  limit = MAX_MESSAGE_BYTES,
+): Promise<T> {
+  const file = source.kind === 'file' ? openRegularFile(source.path) : stdinFile(stdin);
+  if (file === undefined) return use(bytesInMemory([await readMessage(source, stdin, limit)]));
+  try {
+    const name = source.kind === 'file' ? source.path : 'standard input';
+    const message = new FileByteSource(file.fd, file.start, name);
+    if (message.size > limit) throw tooLarge(name, limit);
+    if (message.size === 0) throw new CliError(`${name} is empty`, 1);
+    return await use(message);
+  } finally {
+    if (file.close) closeSync(file.fd);
+  }
+}
+
+interface OpenFile {
+  readonly fd: number;
+  readonly start: number;
+  /** Standard input stays open: it is not ours. */
+  readonly close: boolean;
+}
+
+/** The file opened for reading when it is a regular file; undefined for others (FIFOs, devices). */
+function openRegularFile(path: string): OpenFile | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === undefined) throw error;
+    throw new CliError(`cannot read ${path}: ${describeErrno(code, error)}`, 1);
+  }
+  const info = fstatSync(fd);
+  if (info.isFile()) return { fd, start: 0, close: true };
+  closeSync(fd);
+  if (info.isDirectory()) throw new CliError(`cannot read ${path}: is a directory`, 1);
+  return undefined;
+}
+
+/** Standard input when it is redirected from a regular file (fd 0 of this process). */
+function stdinFile(stdin: NodeJS.ReadableStream): OpenFile | undefined {
+  if (!('fd' in stdin) || stdin.fd !== 0) return undefined;
+  const start = regularFileOffset(0);
+  return start === undefined ? undefined : { fd: 0, start, close: false };
 }
 
 /** The first line of standard input (without its line end), for `--password-stdin`. */

@@ -1,17 +1,21 @@
-/** `kim smime seal`: a client mail into a KIM message (kim-domain §6.1, §6.2), with a card in software. */
-import { CmsError } from '../../../adapters/crypto/index.js';
-import { KonnektorError } from '../../../adapters/konnektor/index.js';
+/**
+ * `kim smime seal`: a client mail into a KIM message (kim-domain §6.1, §6.2), with a card in
+ * software. The mail is read twice from its file and the message written as it is produced.
+ */
+import { CmsError } from '../../../adapters/crypto/errors.js';
 import { CARD_PASSWORD_ENV } from '../../../adapters/konnektor/cardDirectory.js';
-import type { KimRecipient } from '../../clientmodul/message/index.js';
-import { KimMessageError, sealKimMessage } from '../../clientmodul/message/index.js';
+import { KonnektorError } from '../../../adapters/konnektor/port.js';
+import { KimMessageError } from '../../clientmodul/message/errors.js';
+import type { KimRecipient } from '../../clientmodul/message/sealKimMessage.js';
+import { sealKimMessageTo } from '../../clientmodul/message/sealKimMessage.js';
 import { parse } from '../args.js';
 import { CliError } from '../cliError.js';
 import type { CliIo } from '../command.js';
 import { readCertificate } from './keyFiles.js';
 import { kimAddress, loadCard } from './loadCard.js';
 import { passwordSource } from './password.js';
-import { inputSource, readMessage } from './readInput.js';
-import { writeChunks } from './writeOutput.js';
+import { inputSource, withMessageSource } from './readInput.js';
+import { OutputWriter } from './writeOutput.js';
 
 export const sealUsage =
   'kim smime seal --card DIR --from ADDR --to ADDR=CERT.pem[,CERT2.pem] ... ' +
@@ -35,7 +39,8 @@ the card's own ENC certificates (the sender's copy), base64 in the outer KIM hea
   --password-stdin        the card password: the first line of standard input (the mail must
                           then be a FILE); without it: the ${CARD_PASSWORD_ENV} environment variable
 
-Exit status: 0 sealed, 1 failed (unreadable card or certificate, unusable mail), 2 bad usage.
+Exit status: 0 sealed, 1 failed (unreadable card or certificate, unusable mail; a FILE that
+changes while it is sealed, read twice, leaves incomplete output: do not use it), 2 bad usage.
 `;
 
 const options = {
@@ -108,25 +113,31 @@ export async function seal(args: readonly string[], io: CliIo): Promise<number> 
     recipients.push({ address: spec.address, certificates });
   }
   const konnektor = await loadCard(cardDir, fromStdin, password);
-  const mail = await readMessage(source, io.stdin);
 
+  const output = new OutputWriter(io.stdout);
   let sealed;
   try {
-    sealed = await sealKimMessage({
-      mail: [mail],
-      konnektor,
-      senderAddress: from,
-      recipients,
-      now: new Date(),
-      ...(dataTimeToLiveDays === undefined ? {} : { dataTimeToLiveDays }),
-      ...(values['no-recipient-emails'] === true ? { includeRecipientEmails: false } : {}),
-    });
+    sealed = await withMessageSource(source, io.stdin, (mail) =>
+      sealKimMessageTo(
+        {
+          mail,
+          konnektor,
+          senderAddress: from,
+          recipients,
+          now: new Date(),
+          ...(dataTimeToLiveDays === undefined ? {} : { dataTimeToLiveDays }),
+          ...(values['no-recipient-emails'] === true ? { includeRecipientEmails: false } : {}),
+        },
+        (piece) => output.write(piece),
+      ),
+    );
   } catch (error) {
     if (error instanceof KimMessageError || error instanceof CmsError || error instanceof KonnektorError)
       throw new CliError(`cannot seal: ${error.message}`, 1);
     throw error;
+  } finally {
+    output.close();
   }
-  await writeChunks(io.stdout, sealed.message);
   const copies = sealed.recipientEmails.map((r) => r.email);
   io.stderr.write(
     `sealed: ${copies.length} RecipientInfo${copies.length === 1 ? '' : 's'} for ${[...new Set(copies)].join(', ')}\n`,

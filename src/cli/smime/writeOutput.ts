@@ -28,27 +28,56 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * Writes pieces to `stream` as they are produced, in order, waiting whenever the stream asks
+ * for it. A failure (EPIPE: the reader went away) is kept and reported as CliError (exit 1) by
+ * the next `write` or by `close`.
+ */
+export class OutputWriter {
+  readonly #stream: NodeJS.WritableStream;
+  #failure: unknown;
+  // Without a listener an EPIPE would be an uncaught exception instead of a one-line error.
+  readonly #onError = (error: Error): void => {
+    this.#failure ??= error;
+  };
+
+  constructor(stream: NodeJS.WritableStream) {
+    this.#stream = stream;
+    stream.on('error', this.#onError);
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.#throwIfFailed();
+    if (chunk.length === 0) return;
+    try {
+      if (!this.#stream.write(chunk)) await drained(this.#stream);
+    } catch (error) {
+      this.#failure ??= error;
+    }
+    this.#throwIfFailed();
+  }
+
+  /** Stops listening for errors; throws CliError when a write failed. */
+  close(): void {
+    this.#stream.off('error', this.#onError);
+    this.#throwIfFailed();
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure !== undefined)
+      throw new CliError(`cannot write the output: ${describe(this.#failure)}`, 1);
+  }
+}
+
 /** Writes `chunks` to `stream`. Throws CliError (exit 1) when the stream fails, e.g. EPIPE. */
 export async function writeChunks(
   stream: NodeJS.WritableStream,
   chunks: readonly Uint8Array[],
 ): Promise<void> {
-  let failure: unknown;
-  // Without a listener an EPIPE would be an uncaught exception instead of a one-line error.
-  const onError = (error: Error): void => {
-    failure ??= error;
-  };
-  stream.on('error', onError);
+  const output = new OutputWriter(stream);
   try {
-    for (const chunk of chunks) {
-      if (failure !== undefined) break;
-      if (chunk.length === 0) continue;
-      if (!stream.write(chunk)) await drained(stream);
-    }
-  } catch (error) {
-    failure ??= error;
+    for (const chunk of chunks) await output.write(chunk);
   } finally {
-    stream.off('error', onError);
+    output.close();
   }
-  if (failure !== undefined) throw new CliError(`cannot write the output: ${describe(failure)}`, 1);
 }

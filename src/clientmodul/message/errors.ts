@@ -4,6 +4,8 @@ export type KimMessageErrorCode =
   | 'INVALID_ARGUMENT'
   /** The client mail cannot be processed (its header block is too large). */
   | 'INVALID_MAIL'
+  /** The client mail, read twice while it was sealed, was not the same both times (its file changed). */
+  | 'MAIL_CHANGED'
   /** The Konnektor's card offers no encryption certificate for the sender's copy (→ SMTP 553). */
   | 'SENDER_WITHOUT_CERTIFICATE';
 

@@ -50,6 +50,14 @@ export function splitMail(chunks: readonly Buffer[], maxHeader = MAX_HEADER_BYTE
   return { header: start, body: [], separated: false };
 }
 
+/**
+ * True when `start`, the first bytes of a mail, already shows where its header block ends:
+ * reading more cannot move the split (a separator cut by the end of `start` is not taken).
+ */
+export function showsHeaderEnd(start: Buffer): boolean {
+  return headerEnd(start) !== undefined;
+}
+
 function headerEnd(bytes: Buffer): { headerEnd: number; bodyStart: number } | undefined {
   if (bytes[0] === LF) return { headerEnd: 0, bodyStart: 1 };
   if (bytes[0] === CR && bytes[1] === LF) return { headerEnd: 0, bodyStart: 2 };

@@ -7,21 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import { rfc5322Date } from '../../fachdienst/smtp/rfc5322Date.js';
 import type { HeaderField } from './headerBlock.js';
-import { assembleMail, hasField, makeField, parseHeaderFields, splitMail } from './headerBlock.js';
-import { normaliseLineEnds } from './lineEnds.js';
+import { hasField, makeField } from './headerBlock.js';
 import type { ClientmodulVersions } from './versions.js';
 
 export const DEFAULT_DIENSTKENNUNG = 'KIM-Mail;Default;V1.0';
 
 /** Set by this Clientmodul; a value the client system wrote would describe some other product. */
 const OWN_FIELDS = new Set(['x-kim-cmversion', 'x-kim-ptversion', 'x-kim-konversion']);
-
-export interface InnerMail {
-  /** The header fields of the inner mail, in order. */
-  readonly fields: readonly HeaderField[];
-  /** The whole inner mail: header block, empty line, body (views of the client mail where unchanged). */
-  readonly chunks: Buffer[];
-}
 
 export interface InnerMailOptions {
   /** The sender's address; its domain names generated Message-IDs. */
@@ -31,15 +23,14 @@ export interface InnerMailOptions {
 }
 
 /**
+ * The header fields of the inner mail from those of the client mail (CRLF-normalised).
  * Bcc is removed (RFC 5322 §3.6.3, the way MTAs handle it): the inner header is signed and
  * shown to every recipient, and its copy in the outer header is readable by every relay, so
  * a Bcc field there would disclose the blind recipients to all of them. They remain
  * recipients of the same message (RCPT TO); see kimMailSealer for what recipient-emails shows.
- * Throws KimMessageError INVALID_MAIL when the header block is too large.
  */
-export function prepareInnerMail(mail: readonly Buffer[], options: InnerMailOptions): InnerMail {
-  const { header, body } = splitMail(normaliseLineEnds(mail));
-  const fields = parseHeaderFields(header).filter(
+export function innerHeaderFields(client: readonly HeaderField[], options: InnerMailOptions): HeaderField[] {
+  const fields = client.filter(
     (field) => field.name !== 'bcc' && (field.name === undefined || !OWN_FIELDS.has(field.name)),
   );
   if (!hasField(fields, 'date')) fields.push(makeField('Date', rfc5322Date(options.now)));
@@ -52,7 +43,7 @@ export function prepareInnerMail(mail: readonly Buffer[], options: InnerMailOpti
     makeField('X-KIM-PTVersion', options.versions.ptVersion),
     makeField('X-KIM-KONVersion', options.versions.konVersion),
   );
-  return { fields, chunks: assembleMail(fields, body) };
+  return fields;
 }
 
 /** `<uuid@domain-of-the-sender>` (RFC 5322 §3.6.4: unique, right side a domain the sender owns). */

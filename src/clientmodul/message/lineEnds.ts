@@ -4,23 +4,69 @@
  */
 const CR = 0x0d;
 const LF = 0x0a;
+const CR_ONLY = Buffer.from([CR]);
+const CRLF = Buffer.from([CR, LF]);
 
 /**
  * The mail with CRLF line ends. Chunks that are already clean are passed on as they are
  * (views); only chunks with a bare CR or LF are copied.
  */
 export function normaliseLineEnds(chunks: readonly Buffer[]): Buffer[] {
-  const input = chunks.filter((chunk) => chunk.length > 0);
+  const normaliser = new LineEndNormaliser();
   const out: Buffer[] = [];
-  let previous = -1; // last byte of the previous chunk
-  for (let k = 0; k < input.length; k++) {
-    const chunk = input[k] as Buffer;
-    const next = input[k + 1]?.[0] ?? -1;
-    const inserts = bareLineEnds(chunk, previous, next);
-    out.push(inserts === 0 ? chunk : converted(chunk, previous, next, inserts));
-    previous = chunk[chunk.length - 1] as number;
-  }
+  for (const chunk of chunks) for (const piece of normaliser.push(chunk)) out.push(piece);
+  for (const piece of normaliser.end()) out.push(piece);
   return out;
+}
+
+/**
+ * Normalises a mail that arrives in chunks. A chunk's last CR is held back until the next
+ * byte shows whether it is bare.
+ */
+export class LineEndNormaliser {
+  /** The last byte pushed so far (-1 before the first). */
+  #previous = -1;
+  #heldCr = false;
+  #changed = false;
+
+  /** Whether any line end had to be changed so far. */
+  get changed(): boolean {
+    return this.#changed;
+  }
+
+  /** The normalised bytes of `chunk` (views where nothing changes, the held CR aside). */
+  push(chunk: Buffer): Buffer[] {
+    if (chunk.length === 0) return [];
+    const out: Buffer[] = [];
+    if (this.#heldCr) {
+      if (chunk[0] === LF) out.push(CR_ONLY);
+      else {
+        out.push(CRLF);
+        this.#changed = true;
+      }
+      this.#heldCr = false;
+    }
+    let body = chunk;
+    if (chunk[chunk.length - 1] === CR) {
+      body = chunk.subarray(0, chunk.length - 1);
+      this.#heldCr = true;
+    }
+    // A CR at the end of `body` is followed by the held CR: it is bare.
+    const next = this.#heldCr ? CR : -1;
+    const inserts = bareLineEnds(body, this.#previous, next);
+    if (inserts > 0) this.#changed = true;
+    if (body.length > 0) out.push(inserts === 0 ? body : converted(body, this.#previous, next, inserts));
+    this.#previous = chunk[chunk.length - 1] as number;
+    return out;
+  }
+
+  /** A CR held at the very end is bare. */
+  end(): Buffer[] {
+    if (!this.#heldCr) return [];
+    this.#heldCr = false;
+    this.#changed = true;
+    return [CRLF];
+  }
 }
 
 /** How many LF (after a bare CR) or CR (before a bare LF) must be inserted. */

@@ -5,15 +5,19 @@
  *
  * Nothing decrypted is released before the GCM tag verified (the codec wipes it otherwise), and
  * nothing of it is written anywhere but into the returned mail.
+ *
+ * Memory: the body is decoded as it is read into one buffer, which is then decrypted in place;
+ * the delivered mail is views of it. So a message read from a file costs about one copy of its
+ * decoded size; the original is read again only to attach it to an error mail.
  */
 import type { DecryptedAuthEnvelopedData } from '../../../adapters/crypto/index.js';
 import { CmsError, decryptAuthEnvelopedData } from '../../../adapters/crypto/index.js';
-import type { IssuerAndSerial, Konnektor } from '../../../adapters/konnektor/index.js';
-import { KonnektorError } from '../../../adapters/konnektor/index.js';
-import { decodeBase64 } from './base64.js';
-import { contiguous } from './chunks.js';
-import { contentTypeOf, transferEncodingOf } from './contentType.js';
+import type { IssuerAndSerial, Konnektor } from '../../../adapters/konnektor/port.js';
+import { KonnektorError } from '../../../adapters/konnektor/port.js';
+import type { ByteSource } from './byteSource.js';
+import { bytesInMemory, readHead } from './byteSource.js';
 import { embeddedEntity } from './embeddedEntity.js';
+import { readEnvelopeBody } from './envelopeBody.js';
 import { KimMessageError } from './errors.js';
 import type { HeaderField } from './headerBlock.js';
 import {
@@ -22,7 +26,9 @@ import {
   fieldValue,
   headerBytes,
   makeField,
+  MAX_HEADER_BYTES,
   parseHeaderFields,
+  showsHeaderEnd,
   splitMail,
   unfold,
 } from './headerBlock.js';
@@ -72,29 +78,53 @@ class KonnektorUnreachable extends Error {}
 /** Result fields of the client system's own; a sender must not be able to preset them. */
 const RESULT_FIELDS = new Set(['x-kim-decryptionresult', 'x-kim-integritycheckresult']);
 
+export interface OpenKimMessageFromInput extends Omit<OpenKimMessageInput, 'message'> {
+  /** The message as delivered; read once, and again only for an error mail that attaches it. */
+  readonly message: ByteSource;
+}
+
 /**
  * Opens a received message. Never throws for bad input: every failure becomes an error mail.
  * Throws only for errors that are neither the input's nor the Konnektor's (bugs).
  */
-export async function openKimMessage(input: OpenKimMessageInput): Promise<OpenedKimMessage> {
-  const chunks = [...input.message];
+export function openKimMessage(input: OpenKimMessageInput): Promise<OpenedKimMessage> {
+  return openKimMessageFrom({ ...input, message: bytesInMemory(input.message) });
+}
+
+/** openKimMessage for a message that is read as it is opened. Also throws what reading throws. */
+export async function openKimMessageFrom(input: OpenKimMessageFromInput): Promise<OpenedKimMessage> {
+  const source = input.message;
+  const { head, rest } = await readHead(source.chunks(), MAX_HEADER_BYTES + 2, showsHeaderEnd);
+  try {
+    return await opened(input, head, rest);
+  } finally {
+    await rest.return?.();
+  }
+}
+
+async function opened(
+  input: OpenKimMessageFromInput,
+  head: Buffer,
+  rest: AsyncIterator<Buffer>,
+): Promise<OpenedKimMessage> {
+  const source = input.message;
   const context = { ownAddress: input.ownAddress, now: input.now };
   let outer: ReturnType<typeof splitMail>;
   try {
-    outer = splitMail(chunks);
+    outer = splitMail([head]);
   } catch (error) {
     if (!(error instanceof KimMessageError)) throw error;
-    return passedThrough(chunks, 'header block too large to be a KIM message');
+    return passedThrough(await source.all(), 'header block too large to be a KIM message');
   }
   const fields = parseHeaderFields(outer.header);
   const versions = fieldsNamed(fields, 'x-kom-le-version').map((f) => unfold(fieldValue(f)).trim());
   // A_21390: DSNs, out-of-office notes and CM error mails are plain and reach the client unchanged.
-  if (versions.length === 0) return passedThrough(chunks, 'no X-KOM-LE-Version');
-  const received: ReceivedMail = { fields, chunks };
+  if (versions.length === 0) return passedThrough(await source.all(), 'no X-KOM-LE-Version');
+  const received = async (): Promise<ReceivedMail> => ({ fields, chunks: await source.all() });
   // A_21391-02. 1.5 means KAS, which this Clientmodul does not implement.
   if (versions.some((v) => v !== KOM_LE_VERSION)) {
     return {
-      mail: unsupportedVersionMail(received, context),
+      mail: unsupportedVersionMail(await received(), context),
       decryptionResult: null,
       integrityCheckResult: null,
       errorCodes: [UNSUPPORTED_VERSION_CODE],
@@ -104,15 +134,23 @@ export async function openKimMessage(input: OpenKimMessageInput): Promise<Opened
 
   let decrypted: DecryptedAuthEnvelopedData;
   try {
-    const envelope = envelopeBytes(fields, outer.body);
+    const [start = Buffer.alloc(0)] = outer.body;
+    const envelope = await readEnvelopeBody({
+      fields,
+      start,
+      rest,
+      length: source.size - (head.length - start.length),
+    });
+    // The buffer is this function's own: decrypting in place saves a copy of the message's size.
     decrypted = await decryptAuthEnvelopedData(envelope, {
       ownEmail: input.ownAddress,
       unwrap: (rid, encryptedKey) => unwrap(input.konnektor, rid, encryptedKey),
+      inPlace: true,
     });
   } catch (error) {
     const result = decryptionFailure(error);
     return {
-      mail: decryptionFailureMail(received, result, context),
+      mail: decryptionFailureMail(await received(), result, context),
       decryptionResult: result,
       integrityCheckResult: null,
       errorCodes: [DECRYPTION_ERROR_CODES[result]],
@@ -135,7 +173,7 @@ export async function openKimMessage(input: OpenKimMessageInput): Promise<Opened
         : messagePart(integrity.inner.chunks, 'Original.eml');
     return {
       mail: integrityFailureMail(
-        received,
+        await received(),
         integrity.inner?.fields ?? fields,
         integrity.results,
         embedded,
@@ -158,22 +196,6 @@ export async function openKimMessage(input: OpenKimMessageInput): Promise<Opened
 
 function passedThrough(chunks: Buffer[], reason: string): OpenedKimMessage {
   return { mail: chunks, decryptionResult: null, integrityCheckResult: null, errorCodes: [], reason };
-}
-
-/** The AuthEnvelopedData from the outer body (§6.1 step 5). Throws KimMessageError INVALID_MAIL. */
-function envelopeBytes(fields: readonly HeaderField[], body: readonly Buffer[]): Buffer {
-  const type = contentTypeOf(fields);
-  const smimeType = type.parameters.get('smime-type')?.toLowerCase();
-  if (
-    (type.type !== 'application/pkcs7-mime' && type.type !== 'application/x-pkcs7-mime') ||
-    (smimeType !== undefined && smimeType !== 'authenticated-enveloped-data')
-  ) {
-    throw new KimMessageError('INVALID_MAIL', `outer body is ${type.type}, not authenticated-enveloped-data`);
-  }
-  const encoding = transferEncodingOf(fields);
-  if (encoding === 'base64') return decodeBase64(body);
-  if (encoding === 'binary' || encoding === '8bit' || encoding === '7bit') return contiguous(body);
-  throw new KimMessageError('INVALID_MAIL', `outer Content-Transfer-Encoding ${encoding}`);
 }
 
 async function unwrap(konnektor: Konnektor, rid: IssuerAndSerial, encryptedKey: Buffer): Promise<Buffer> {

@@ -3,20 +3,27 @@
  * given: inner mail → message/rfc822 wrapper → SignedData (Konnektor OSIG) → signed-data entity
  * (binary) → AuthEnvelopedData for every recipient certificate and the sender's own → outer
  * KIM message with a base64 body.
+ *
+ * Streamed: the mail is read twice (the signature needs the digest before the DER around the
+ * content can be written), and the outer message leaves in ~78 KiB pieces as it is encrypted
+ * and encoded, so a mail read from a file is never held in memory.
  */
-import type { EnvelopeRecipient, RecipientEmail } from '../../../adapters/crypto/index.js';
-import {
-  createAuthEnvelopedData,
-  createSignedData,
-  issuerAndSerialOf,
-  recipientEmailFor,
-  sameIssuerAndSerial,
-  sameRecipientEmails,
-} from '../../../adapters/crypto/index.js';
-import type { Konnektor } from '../../../adapters/konnektor/index.js';
-import { base64Lines } from './base64.js';
+import { createHash } from 'node:crypto';
+// The codec's modules one by one, not its index: `kim smime seal` then loads no decrypt/verify code.
+import { createAuthEnvelopedDataEncryptor } from '../../../adapters/crypto/authEnvelopedData.js';
+import type { EnvelopeRecipient } from '../../../adapters/crypto/authEnvelopedData.js';
+import { issuerAndSerialOf, sameIssuerAndSerial } from '../../../adapters/crypto/certificate.js';
+import { recipientEmailFor, sameRecipientEmails } from '../../../adapters/crypto/recipientEmails.js';
+import type { RecipientEmail } from '../../../adapters/crypto/recipientEmails.js';
+import { createSignedDataFrame } from '../../../adapters/crypto/signedData.js';
+import type { Konnektor } from '../../../adapters/konnektor/port.js';
+import { Base64LineEncoder } from './base64Encoder.js';
+import type { ByteSource } from './byteSource.js';
+import { bytesInMemory } from './byteSource.js';
+import { clientMailBody, readClientMail } from './clientMail.js';
 import { KimMessageError } from './errors.js';
-import { prepareInnerMail } from './innerMail.js';
+import { assembleMail, parseHeaderFields } from './headerBlock.js';
+import { innerHeaderFields } from './innerMail.js';
 import { outerHeader } from './outerHeader.js';
 import type { ClientmodulVersions } from './versions.js';
 import { checkVersions, DEFAULT_VERSIONS } from './versions.js';
@@ -32,6 +39,9 @@ export const SIGNED_ENTITY_HEADER = Buffer.from(
     'Content-Disposition: attachment; filename=smime.p7m\r\n' +
     '\r\n',
 );
+
+/** Body bytes encrypted and encoded per step of the output. */
+const OUTPUT_SLICE = 64 * 1024;
 
 /** dataTimeToLive default of the Account Manager (kim-domain §3.7). */
 export const DEFAULT_DATA_TIME_TO_LIVE_DAYS = 90;
@@ -65,12 +75,113 @@ export interface SealedKimMessage {
   readonly recipientEmails: RecipientEmail[];
 }
 
+export interface SealKimMessageStreamInput extends Omit<SealKimMessageInput, 'mail'> {
+  /** The client mail, read twice; bare LF/CR are normalised to CRLF. */
+  readonly mail: ByteSource;
+}
+
+/** Receives the outer message piece by piece, in order; may wait (back-pressure). */
+export type SealedMessageSink = (piece: Buffer) => void | Promise<void>;
+
 /**
  * Seals `mail`. Throws KimMessageError SENDER_WITHOUT_CERTIFICATE (the card has no ENC
  * certificate), INVALID_ARGUMENT, INVALID_MAIL; CmsError for unusable certificates; whatever
  * the Konnektor throws when signing.
  */
 export async function sealKimMessage(input: SealKimMessageInput): Promise<SealedKimMessage> {
+  const message: Buffer[] = [];
+  const { recipientEmails } = await sealKimMessageTo(
+    { ...input, mail: bytesInMemory(input.mail) },
+    (piece) => {
+      message.push(piece);
+    },
+  );
+  return { message, recipientEmails };
+}
+
+/**
+ * Seals the mail in `input.mail` and hands the outer message to `write` as it is produced.
+ * Nothing is written before the mail was read once and signed, so an error up to then leaves
+ * no output. Throws as sealKimMessage; also KimMessageError MAIL_CHANGED when the second
+ * reading of the mail differs in length from the first (then the output is unusable).
+ */
+export async function sealKimMessageTo(
+  input: SealKimMessageStreamInput,
+  write: SealedMessageSink,
+): Promise<{ readonly recipientEmails: RecipientEmail[] }> {
+  const { versions, dataTimeToLiveDays, own } = checked(input);
+  const recipients = envelopeRecipients(input.recipients, input.senderAddress, own);
+  const recipientEmails = recipients.map((r) => recipientEmailFor(r.certificate, r.email));
+  // Before the mail is read: every certificate is usable.
+  const encryptor = createAuthEnvelopedDataEncryptor({
+    recipients,
+    ...(input.includeRecipientEmails === undefined
+      ? {}
+      : { includeRecipientEmails: input.includeRecipientEmails }),
+  });
+  // KOM-LE-A_2127: receivers flag any difference between the two copies as manipulation (09).
+  if (!sameRecipientEmails(encryptor.recipientEmails, recipientEmails)) {
+    throw new Error('internal: signed and unauthenticated recipient-emails differ');
+  }
+
+  // Reading 1: the header, and the digest of the signed content (wrapper, inner header, body).
+  const reading = await readClientMail(input.mail);
+  const fields = innerHeaderFields(parseHeaderFields(reading.header), {
+    senderAddress: input.senderAddress,
+    now: input.now,
+    versions,
+  });
+  const [innerHeader] = assembleMail(fields, []) as [Buffer];
+  const digest = createHash('sha256').update(RFC822_WRAPPER).update(innerHeader);
+  let bodyLength = 0;
+  for await (const piece of reading.body) {
+    digest.update(piece);
+    bodyLength += piece.length;
+  }
+  const { konnektor } = input;
+  const frame = await createSignedDataFrame({
+    contentLength: RFC822_WRAPPER.length + innerHeader.length + bodyLength,
+    contentDigest: digest.digest(),
+    signer: { certificate: konnektor.signingCertificate(), sign: (data) => konnektor.signWithOsig(data) },
+    recipientEmails,
+    signingTime: input.now,
+  });
+
+  // Reading 2: the output, encrypted and base64-encoded as it goes.
+  await write(outerHeader(fields, { now: input.now, dataTimeToLiveDays }));
+  const base64 = new Base64LineEncoder();
+  const emit = async (pieces: readonly Buffer[]): Promise<void> => {
+    for (const piece of pieces) for (const lines of base64.push(piece)) await write(lines);
+  };
+  await emit([encryptor.header]);
+  for (const part of [SIGNED_ENTITY_HEADER, frame.prefix, RFC822_WRAPPER, innerHeader]) {
+    await emit(encryptor.update(part));
+  }
+  const body = clientMailBody(input.mail, reading.bodyStart, reading.hadBareLineEnds());
+  let bodyWritten = 0;
+  for await (const piece of body) {
+    bodyWritten += piece.length;
+    if (bodyWritten > bodyLength) break;
+    // In slices: a mail given whole in memory would otherwise be encrypted and encoded at once.
+    for (let offset = 0; offset < piece.length; offset += OUTPUT_SLICE) {
+      await emit(encryptor.update(piece.subarray(offset, offset + OUTPUT_SLICE)));
+    }
+  }
+  // The DER lengths were fixed by the first reading; another length makes a broken message.
+  if (bodyWritten !== bodyLength) {
+    throw new KimMessageError('MAIL_CHANGED', 'the mail changed while it was sealed (its length differs)');
+  }
+  await emit(encryptor.update(frame.suffix));
+  await emit(encryptor.final());
+  for (const lines of base64.end()) await write(lines);
+  return { recipientEmails: encryptor.recipientEmails };
+}
+
+function checked(input: SealKimMessageStreamInput): {
+  versions: ClientmodulVersions;
+  dataTimeToLiveDays: number;
+  own: readonly Buffer[];
+} {
   const versions = input.versions ?? DEFAULT_VERSIONS;
   checkVersions(versions);
   const dataTimeToLiveDays = input.dataTimeToLiveDays ?? DEFAULT_DATA_TIME_TO_LIVE_DAYS;
@@ -81,43 +192,10 @@ export async function sealKimMessage(input: SealKimMessageInput): Promise<Sealed
   if (own.length === 0) {
     throw new KimMessageError('SENDER_WITHOUT_CERTIFICATE', 'the card has no encryption certificate');
   }
-  const missing = input.recipients.find((r) => r.certificates.length === 0);
-  if (missing !== undefined) {
+  if (input.recipients.some((r) => r.certificates.length === 0)) {
     throw new KimMessageError('INVALID_ARGUMENT', 'a recipient has no encryption certificate');
   }
-
-  const recipients = envelopeRecipients(input.recipients, input.senderAddress, own);
-  const recipientEmails = recipients.map((r) => recipientEmailFor(r.certificate, r.email));
-  const inner = prepareInnerMail(input.mail, {
-    senderAddress: input.senderAddress,
-    now: input.now,
-    versions,
-  });
-  const { konnektor } = input;
-  const signedData = await createSignedData({
-    content: [RFC822_WRAPPER, ...inner.chunks],
-    signer: { certificate: konnektor.signingCertificate(), sign: (data) => konnektor.signWithOsig(data) },
-    recipientEmails,
-    signingTime: input.now,
-  });
-  const envelope = createAuthEnvelopedData({
-    content: [SIGNED_ENTITY_HEADER, ...signedData],
-    recipients,
-    ...(input.includeRecipientEmails === undefined
-      ? {}
-      : { includeRecipientEmails: input.includeRecipientEmails }),
-  });
-  // KOM-LE-A_2127: receivers flag any difference between the two copies as manipulation (09).
-  if (!sameRecipientEmails(envelope.recipientEmails, recipientEmails)) {
-    throw new Error('internal: signed and unauthenticated recipient-emails differ');
-  }
-  return {
-    message: [
-      outerHeader(inner.fields, { now: input.now, dataTimeToLiveDays }),
-      ...base64Lines(envelope.chunks),
-    ],
-    recipientEmails: envelope.recipientEmails,
-  };
+  return { versions, dataTimeToLiveDays, own };
 }
 
 /**

@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BerReader } from '../../../adapters/crypto/ber.js';
 import {
   CmsError,
   createAuthEnvelopedData,
+  createAuthEnvelopedDataEncryptor,
   decryptAuthEnvelopedData,
   issuerAndSerialOf,
   parseAuthEnvelopedData,
@@ -382,5 +384,116 @@ describe('tampering and broken input', () => {
     );
     const signedDataLike = Buffer.from('3080' + '06092a864886f70d010702' + 'a0803000' + '00000000', 'hex');
     expect(() => parseAuthEnvelopedData(signedDataLike)).toThrow(expect.objectContaining({ code: 'FORMAT' }));
+  });
+});
+
+/** The lengths of the primitive segments inside encryptedContent, in order. */
+function segmentLengths(message: Buffer): number[] {
+  const reader = new BerReader(message);
+  const [, explicit] = reader.children(reader.root());
+  const [envelope] = reader.children(explicit!);
+  const [, , encryptedContentInfo] = reader.children(envelope!);
+  const [, , encryptedContent] = reader.children(encryptedContentInfo!);
+  return reader.children(encryptedContent!).map((segment) => segment.contentEnd - segment.contentStart);
+}
+
+describe('createAuthEnvelopedDataEncryptor (streaming)', () => {
+  const unwrap = (...who: TestIdentity[]) => unwrapWith(who, issuerAndSerialOf);
+  const content = Buffer.from(Array.from({ length: 300_123 }, (_, i) => (i * 31 + (i >> 8)) % 256));
+
+  it('writes the same layout as the one-shot encoder, however the plaintext is cut', async () => {
+    const cuts = [0, 1, 999, 1000, 1001, 1002, 5000, 262_144, 262_145, content.length];
+    const encryptor = createAuthEnvelopedDataEncryptor({
+      recipients: [{ certificate: alice.certificate, email: ALICE }],
+    });
+    const pieces = [encryptor.header];
+    for (let i = 1; i < cuts.length; i++)
+      pieces.push(...encryptor.update(content.subarray(cuts[i - 1], cuts[i])));
+    pieces.push(...encryptor.final());
+    const streamed = concat(pieces);
+    const oneShot = concat(
+      createAuthEnvelopedData({
+        content: [content],
+        recipients: [{ certificate: alice.certificate, email: ALICE }],
+      }).chunks,
+    );
+    const expected = [...Array<number>(300).fill(1000), 123];
+    expect(segmentLengths(streamed)).toEqual(expected);
+    expect(segmentLengths(oneShot)).toEqual(expected);
+    expect(streamed.length).toBe(oneShot.length);
+    const opened = await decryptAuthEnvelopedData(streamed, { ownEmail: ALICE, unwrap: unwrap(alice) });
+    expect(concat(opened.content).equals(content)).toBe(true);
+  });
+
+  it('writes no segment at all for an empty content, and one exact segment for 1000 bytes', () => {
+    for (const [length, expected] of [
+      [0, []],
+      [1000, [1000]],
+    ] as const) {
+      const encryptor = createAuthEnvelopedDataEncryptor({
+        recipients: [{ certificate: bob.certificate, email: BOB }],
+      });
+      const message = concat([
+        encryptor.header,
+        ...encryptor.update(content.subarray(0, length)),
+        ...encryptor.final(),
+      ]);
+      expect(segmentLengths(message)).toEqual(expected);
+    }
+  });
+
+  it('refuses to go on after final', () => {
+    const encryptor = createAuthEnvelopedDataEncryptor({
+      recipients: [{ certificate: bob.certificate, email: BOB }],
+    });
+    encryptor.final();
+    expect(() => encryptor.update(content)).toThrow(/after final/);
+  });
+});
+
+describe('decrypting in place', () => {
+  const unwrap = (...who: TestIdentity[]) => unwrapWith(who, issuerAndSerialOf);
+
+  it('returns the plaintext as a view of the input, whose ciphertext it replaced', async () => {
+    const { message } = encryptForAll();
+    const input = Buffer.from(message);
+    const opened = await decryptAuthEnvelopedData(input, {
+      ownEmail: ALICE,
+      unwrap: unwrap(alice),
+      inPlace: true,
+    });
+    const [plaintext] = opened.content;
+    expect(plaintext?.equals(CONTENT)).toBe(true);
+    expect(plaintext?.buffer).toBe(input.buffer);
+    expect(input.includes(CONTENT.subarray(-3000))).toBe(true);
+    // Without inPlace the input stays as it was.
+    const copy = Buffer.from(message);
+    await decryptAuthEnvelopedData(copy, { ownEmail: ALICE, unwrap: unwrap(alice) });
+    expect(copy.equals(message)).toBe(true);
+  });
+
+  it('leaves no plaintext in the input when the tag does not verify', async () => {
+    const { message } = encryptForAll();
+    const at = message.indexOf(Buffer.from('048203e8', 'hex')) + 4 + 3000;
+    const tampered = flipped(message, at);
+    const code = await codeOf(
+      decryptAuthEnvelopedData(tampered, { ownEmail: ALICE, unwrap: unwrap(alice), inPlace: true }),
+    );
+    expect(code).toBe('AUTHENTICATION_FAILED');
+    // The binary part of CONTENT: any 16 bytes of it would show a released plaintext.
+    for (let offset = CONTENT.length - 3500; offset + 16 <= CONTENT.length; offset += 16) {
+      expect(tampered.includes(CONTENT.subarray(offset, offset + 16))).toBe(false);
+    }
+  });
+
+  it('decrypts in place only once', () => {
+    const { message } = encryptForAll();
+    const parsed = parseAuthEnvelopedData(message);
+    const key = privateDecrypt(
+      { key: alice.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+      parsed.recipients[0]!.encryptedKey,
+    );
+    expect(concat(parsed.decrypt(key, { inPlace: true })).equals(CONTENT)).toBe(true);
+    expect(() => parsed.decrypt(key)).toThrow(/in place already/);
   });
 });

@@ -1,10 +1,16 @@
+import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { ContentInfo, SignedData } from '@peculiar/asn1-cms';
 import * as asn1js from 'asn1js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSignedData, recipientEmailFor, verifySignedData } from '../../../adapters/crypto/index.js';
+import {
+  createSignedData,
+  createSignedDataFrame,
+  recipientEmailFor,
+  verifySignedData,
+} from '../../../adapters/crypto/index.js';
 import type { RecipientEmail } from '../../../adapters/crypto/index.js';
 import { concat, createTestPki, openssl, pssSigner } from '../../support/crypto/testPki.js';
 import type { TestIdentity, TestPki } from '../../support/crypto/testPki.js';
@@ -174,6 +180,50 @@ describe('createSignedData structure (kim-domain §6.5)', () => {
       expect(parsed).toBeInstanceOf(asn1js.Sequence);
       expect(parsed.valueBlock.value[0]).toBeInstanceOf(asn1js.IA5String);
     }
+  });
+});
+
+describe('createSignedDataFrame (content streamed, not held)', () => {
+  const digest = (data: Buffer): Buffer => createHash('sha256').update(data).digest();
+
+  it('frames the content so that prefix + content + suffix is what createSignedData writes', async () => {
+    const frame = await createSignedDataFrame({
+      contentLength: CONTENT.length,
+      contentDigest: digest(CONTENT),
+      signer: pssSigner(signer),
+      recipientEmails,
+      signingTime: SIGNING_TIME,
+    });
+    const framed = concat([frame.prefix, CONTENT, frame.suffix]);
+    // PSS signatures are randomised: everything but the last 256 bytes (the signature) is equal.
+    expect(framed.length).toBe(ours.length);
+    expect(framed.subarray(0, -256).equals(ours.subarray(0, -256))).toBe(true);
+    const result = verifySignedData(framed);
+    expect(result.valid && concat(result.content).equals(CONTENT)).toBe(true);
+    const path = await write('framed.der', framed);
+    const verified = openssl(['cms', '-verify', '-binary', '-inform', 'DER', '-in', path, '-noverify']);
+    expect(verified.stdout.equals(CONTENT)).toBe(true);
+  });
+
+  it('is refused by verifiers when the content does not match the digest it was framed with', async () => {
+    const frame = await createSignedDataFrame({
+      contentLength: CONTENT.length,
+      contentDigest: digest(Buffer.from(CONTENT).fill(0x41, 40, 41)),
+      signer: pssSigner(signer),
+      recipientEmails,
+    });
+    const result = verifySignedData(concat([frame.prefix, CONTENT, frame.suffix]));
+    expect(result).toMatchObject({ valid: false, code: 'DIGEST_MISMATCH' });
+  });
+
+  it('refuses a length that is no byte count and a digest that is no SHA-256', async () => {
+    const options = { signer: pssSigner(signer), recipientEmails };
+    await expect(
+      createSignedDataFrame({ ...options, contentLength: -1, contentDigest: digest(CONTENT) }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(
+      createSignedDataFrame({ ...options, contentLength: 1, contentDigest: Buffer.alloc(20) }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });
 

@@ -83,6 +83,30 @@ describe('kim smime in real processes', () => {
     expect(mail).toMatch(/\r\nSubject: an mich\r\n[^]*\r\n\r\nNotiz\r\n$/);
   });
 
+  it('seals and opens standard input redirected from a file, from where its reader stands', async () => {
+    // `read` leaves the offset after the first line: the tools must start there, not at 0.
+    const clientMail = join(root, 'client-after-a-line.eml');
+    await writeFile(
+      clientMail,
+      'not part of the mail\n' +
+        'From: praxis@a.kim.telematik\r\nTo: praxis@a.kim.telematik\r\nSubject: von stdin\r\n\r\n' +
+        `${'Befund '.repeat(50_000)}\r\n`,
+    );
+    const sealed = join(root, 'sealed-after-a-line.eml');
+    const run = await shellPipeline(
+      `{ read -r skipped; kim smime seal --card ${card} --from praxis@a.kim.telematik ` +
+        `--to praxis@a.kim.telematik=${card}/enc.crt; } < ${clientMail} > ${sealed} && ` +
+        `{ printf '\\n'; cat ${sealed}; } > ${sealed}.2 && ` +
+        `{ read -r skipped; kim smime open --card ${card} --address praxis@a.kim.telematik; } < ${sealed}.2`,
+    );
+    expect(run.stderr).toMatch(/^sealed: 1 RecipientInfo for praxis@a.kim.telematik\nopen: delivered, /);
+    expect(run.code).toBe(0);
+    const mail = run.stdout.toString('latin1');
+    expect(mail).toMatch(/\r\nFrom: praxis@a\.kim\.telematik\r\n/);
+    expect(mail).not.toContain('not part of the mail');
+    expect(mail.endsWith(`${'Befund '.repeat(50_000)}\r\n`)).toBe(true);
+  });
+
   it('exits 1 with a one-line message and no output for a tampered mail', () => {
     const tampered = kimProcess(
       ['smime', 'decrypt', '--key', join(card, 'enc.key'), '--cert', join(card, 'enc.crt')],
