@@ -85,19 +85,16 @@ export class SmallBlobTier {
   }
 
   close(): Promise<void> {
-    this.closing ??= new Promise<void>((resolve) => {
+    this.closing ??= (async () => {
+      // The writer commits what it has, closes its database and ends its thread. We wait for the
+      // thread to be gone before closing ours and letting the process exit: a process that exits
+      // (or terminates the worker) while the worker still tears down SQLite can crash (SIGSEGV).
+      const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
       this.worker.ref();
-      this.worker.on('message', (message: FromSmallBlobWriter) => {
-        if (message.kind === 'closed') resolve();
-      });
-      this.worker.once('exit', () => resolve());
       this.worker.postMessage({ kind: 'close' } satisfies ToSmallBlobWriter);
-    }).then(async () => {
-      // Wait for the thread to be gone: a process that exits while a worker still tears down its
-      // SQLite handle can crash (seen as SIGSEGV on SIGTERM in the Fachdienst crash test).
-      await this.worker.terminate();
+      await exited;
       this.db.close();
-    });
+    })();
     return this.closing;
   }
 

@@ -543,16 +543,12 @@ export class SqliteEventStore implements EventStore {
     if (this.pending.length > 0) this.flushInline();
     if (this.worker !== null) {
       const worker = this.worker;
-      this.workerClosed ??= new Promise<void>((resolve) => {
-        worker.on('message', (message: FromWriter) => {
-          if (message.kind === 'closed') resolve();
-        });
-        worker.once('exit', () => resolve());
-      });
+      // The writer commits what is queued, closes its database and ends its thread; wait until
+      // the thread is gone (exiting or terminating while it tears down SQLite can crash the process).
+      this.workerClosed ??= new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       worker.ref();
       worker.postMessage({ kind: 'close' } satisfies ToWriter);
       await this.workerClosed;
-      await worker.terminate();
     }
     this.commits.emit('close');
     this.db.close();

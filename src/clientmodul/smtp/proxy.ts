@@ -4,6 +4,7 @@ import { SMTPServer } from 'smtp-server';
 import type { SMTPServerAuthentication, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { TLS_CIPHERS } from '../../../adapters/tls/index.js';
 import { removeGreetingDelay } from '../../fachdienst/smtp/greeting.js';
+import { guardTlsGetProtocol } from '../../fachdienst/smtp/tlsProtocolGuard.js';
 import { useOwnSizeRefusal } from '../../fachdienst/smtp/sizeRefusal.js';
 import type { Logger } from '../../logging/logger.js';
 import type { OutgoingMailProcessor } from '../ports.js';
@@ -73,6 +74,7 @@ interface SessionState {
  * through the KIM message pipeline (§11 item 9).
  */
 export async function startSmtpProxy(options: SmtpProxyOptions): Promise<RunningSmtpProxy> {
+  guardTlsGetProtocol();
   removeGreetingDelay();
   useOwnSizeRefusal();
   const log = options.logger.child({ component: 'cm-smtp' });

@@ -15,6 +15,7 @@ import type { MessageAcceptance } from './acceptance.js';
 import { notifyOf } from './acceptance.js';
 import { useFastDataScan } from './fastDataScan.js';
 import { removeGreetingDelay } from './greeting.js';
+import { guardTlsGetProtocol } from './tlsProtocolGuard.js';
 import type { Routing } from '../routing.js';
 import { replies, SmtpReply } from './replies.js';
 import { useOwnSizeRefusal } from './sizeRefusal.js';
@@ -62,6 +63,7 @@ export async function startSmtpServer(
   options: SmtpServerOptions,
   listen: { port: number; host: string },
 ): Promise<RunningSmtpServer> {
+  guardTlsGetProtocol();
   removeGreetingDelay();
   useOwnSizeRefusal();
   useFastDataScan();
