@@ -39,7 +39,8 @@ export { verifySignedData } from './verifySignedData.js';
 export type { SignedDataFailure, SignedDataVerification } from './verifySignedData.js';
 
 /** The CMS bytes inside DER, PEM or an application/pkcs7-mime entity. */
-export { signedDataBytesFrom } from './smimeEntity.js';
+export { cmsFromPem, decodeEntityBody, signedDataBytesFrom, splitSmimeEntity } from './smimeEntity.js';
+export type { SmimeEntity } from './smimeEntity.js';
 
 /**
  * Encrypt: `createAuthEnvelopedData({ content, recipients, includeRecipientEmails? }) → { chunks, recipientEmails }`;

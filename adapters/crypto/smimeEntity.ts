@@ -19,24 +19,35 @@ export function signedDataBytesFrom(input: Uint8Array): Buffer {
   const bytes = asBuffer(input);
   if (bytes[0] === 0x30) return bytes;
   const start = bytes.subarray(0, 16).toString('latin1').trimStart();
-  if (start.startsWith('-----BEGIN')) return fromPem(bytes);
+  if (start.startsWith('-----BEGIN')) return cmsFromPem(bytes);
   return fromMimeEntity(bytes);
 }
 
-function fromPem(bytes: Buffer): Buffer {
+/** The CMS bytes of a `-----BEGIN CMS-----` / `PKCS7` PEM block. Throws CmsError FORMAT otherwise. */
+export function cmsFromPem(bytes: Buffer): Buffer {
   const match = PEM.exec(bytes.toString('latin1').trim() + '\n');
   if (match === null) throw new CmsError('FORMAT', 'not a CMS/PKCS7 PEM block');
   return Buffer.from(match[2] ?? '', 'base64');
 }
 
-interface EntityHeaders {
+/** A MIME entity split at its header: the fields an S/MIME reader needs, and the raw body. */
+export interface SmimeEntity {
+  /** Lower-cased, '' when the field is missing. */
   readonly contentType: string;
+  /** Lower-cased Content-Type parameters, unquoted. */
   readonly parameters: ReadonlyMap<string, string>;
+  /** Lower-cased, '' when the field is missing. */
   readonly transferEncoding: string;
+  /** A view of the input after the blank line. */
+  readonly body: Buffer;
 }
 
-function fromMimeEntity(bytes: Buffer): Buffer {
-  const window = bytes.subarray(0, MAX_HEADER_BYTES);
+/**
+ * Splits `bytes` at the first blank line (CRLF or LF) within `maxHeaderBytes` and reads
+ * Content-Type and Content-Transfer-Encoding. Throws CmsError FORMAT when there is no header.
+ */
+export function splitSmimeEntity(bytes: Buffer, maxHeaderBytes = MAX_HEADER_BYTES): SmimeEntity {
+  const window = bytes.subarray(0, maxHeaderBytes);
   const crlf = window.indexOf('\r\n\r\n');
   const lf = window.indexOf('\n\n');
   let headerEnd: number;
@@ -50,33 +61,41 @@ function fromMimeEntity(bytes: Buffer): Buffer {
   } else {
     throw new CmsError('FORMAT', 'neither CMS, PEM nor a MIME entity');
   }
-  const headers = parseHeaders(bytes.subarray(0, headerEnd).toString('latin1'));
-  if (
-    headers.contentType !== 'application/pkcs7-mime' &&
-    headers.contentType !== 'application/x-pkcs7-mime'
-  ) {
-    throw new CmsError('FORMAT', `entity is ${headers.contentType || 'untyped'}, not application/pkcs7-mime`);
-  }
-  const smimeType = headers.parameters.get('smime-type');
-  if (smimeType !== undefined && smimeType !== 'signed-data') {
-    throw new CmsError('FORMAT', `smime-type ${smimeType}, expected signed-data`);
-  }
-  const body = bytes.subarray(bodyStart);
-  switch (headers.transferEncoding) {
+  return {
+    ...parseHeaders(bytes.subarray(0, headerEnd).toString('latin1')),
+    body: bytes.subarray(bodyStart),
+  };
+}
+
+/** The body with its transfer encoding undone; binary bodies as views, never line-end-normalised. */
+export function decodeEntityBody(entity: SmimeEntity): Buffer {
+  switch (entity.transferEncoding) {
     case 'base64':
-      return Buffer.from(body.toString('latin1'), 'base64');
+      return Buffer.from(entity.body.toString('latin1'), 'base64');
     case '':
     case 'binary':
     case '8bit':
     case '7bit':
       // Never line-end-normalise a binary body (the gematik sample's defect, kim-domain §6.1).
-      return body;
+      return entity.body;
     default:
-      throw new CmsError('FORMAT', `Content-Transfer-Encoding ${headers.transferEncoding} not supported`);
+      throw new CmsError('FORMAT', `Content-Transfer-Encoding ${entity.transferEncoding} not supported`);
   }
 }
 
-function parseHeaders(text: string): EntityHeaders {
+function fromMimeEntity(bytes: Buffer): Buffer {
+  const entity = splitSmimeEntity(bytes);
+  if (entity.contentType !== 'application/pkcs7-mime' && entity.contentType !== 'application/x-pkcs7-mime') {
+    throw new CmsError('FORMAT', `entity is ${entity.contentType || 'untyped'}, not application/pkcs7-mime`);
+  }
+  const smimeType = entity.parameters.get('smime-type');
+  if (smimeType !== undefined && smimeType !== 'signed-data') {
+    throw new CmsError('FORMAT', `smime-type ${smimeType}, expected signed-data`);
+  }
+  return decodeEntityBody(entity);
+}
+
+function parseHeaders(text: string): Omit<SmimeEntity, 'body'> {
   const unfolded = text.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/);
   let contentType = '';
   let transferEncoding = '';

@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { ADMISSION_OID, telematikIdFromAdmission } from './admission.js';
 import { extensionValue, keyUsageOf, KeyUsageFlags, subjectCommonName } from './certificateFields.js';
-import { issuerAndSerialOf } from './issuerAndSerial.js';
+import { issuerAndSerialOf } from '../crypto/certificate.js';
 import { KonnektorError } from './port.js';
 import type { IssuerAndSerial } from './port.js';
 

@@ -5,7 +5,6 @@ export type { DevCardErrorCode } from './devCardError.js';
 export { CARD_P12_FILE, DEFAULT_PROFESSION, issueDevCard } from './devCardIssuer.js';
 export type { DevCardOptions, DevCardResult } from './devCardIssuer.js';
 export { DEV_SMCB_CA_SUBJECT, SMCB_CA_FILES } from './devSmcbCa.js';
-export { issuerAndSerialOf } from './issuerAndSerial.js';
 export { KonnektorError } from './port.js';
 export type { CardIdentity, IssuerAndSerial, Konnektor, KonnektorErrorCode } from './port.js';
 export { SoftwareKonnektor } from './softwareKonnektor.js';

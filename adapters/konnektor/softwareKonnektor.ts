@@ -7,7 +7,7 @@ import { constants, privateDecrypt, sign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { loadCard } from './cardDirectory.js';
 import type { CardKey, LoadCardOptions, LoadedCard } from './cardDirectory.js';
-import { sameIssuerAndSerial } from './issuerAndSerial.js';
+import { sameIssuerAndSerial } from '../crypto/certificate.js';
 import { KonnektorError } from './port.js';
 import type { CardIdentity, IssuerAndSerial, Konnektor } from './port.js';
 

@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { issueDevCard } from '../../../adapters/konnektor/devCardIssuer.js';
-import { issuerAndSerialOf } from '../../../adapters/konnektor/issuerAndSerial.js';
+import { issuerAndSerialOf } from '../../../adapters/crypto/certificate.js';
 import { KonnektorError } from '../../../adapters/konnektor/port.js';
 import { writePkcs12 } from '../../../adapters/konnektor/pkcs12/writePkcs12.js';
 import { SoftwareKonnektor } from '../../../adapters/konnektor/softwareKonnektor.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueDevCard } from '../../../adapters/konnektor/devCardIssuer.js';
-import { issuerAndSerialOf } from '../../../adapters/konnektor/issuerAndSerial.js';
+import { issuerAndSerialOf } from '../../../adapters/crypto/certificate.js';
 import { KonnektorError } from '../../../adapters/konnektor/port.js';
 import { SoftwareKonnektor } from '../../../adapters/konnektor/softwareKonnektor.js';
 import { HOLDER, openssl, TELEMATIK_ID, tempPki } from './helpers.js';
