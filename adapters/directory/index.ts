@@ -5,3 +5,4 @@ export { FolderCertificateDirectory, openFolderDirectory } from './folderDirecto
 export type { FolderDirectoryOptions } from './folderDirectory.js';
 export type { CertificateDirectory } from './port.js';
 export { publishEncryptionCertificates } from './publish.js';
+export { certificatesFromPem, PemError } from './pemCertificates.js';

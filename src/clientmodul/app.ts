@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openFolderDirectory } from '../../adapters/directory/index.js';
+import { certificatesFromPem, openFolderDirectory } from '../../adapters/directory/index.js';
 import { SMCB_CA_FILES, SoftwareKonnektor } from '../../adapters/konnektor/index.js';
 import { loadTlsCredentials } from '../../adapters/tls/index.js';
 import type { ClientmodulConfig } from '../config/clientmodulConfig.js';
@@ -22,7 +22,10 @@ export async function startClientmodul(config: ClientmodulConfig, log: Logger): 
   const konnektor = await SoftwareKonnektor.load(config.cardDir);
   const directory = await openFolderDirectory(config.directory);
   const tls = loadTlsCredentials(config.pkiDir);
-  const trustAnchors = [tls.ca, ...optionalFile(join(config.pkiDir, SMCB_CA_FILES.cert))].map(pemToDer);
+  // Every certificate of ca.crt (a bundle is fine) and of the SMC-B CA, if the PKI has one.
+  const trustAnchors = [tls.ca, ...optionalFile(join(config.pkiDir, SMCB_CA_FILES.cert))].flatMap((pem) =>
+    certificatesFromPem(pem.toString('utf8')),
+  );
   const smtp = await startSmtpProxy({
     host: config.host,
     port: config.smtpPort,
@@ -67,10 +70,4 @@ function optionalFile(path: string): Buffer[] {
     if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return [];
     throw error;
   }
-}
-
-/** The (first) certificate of a PEM file, as DER. */
-function pemToDer(pem: Buffer): Buffer {
-  const match = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(pem.toString('latin1'));
-  return Buffer.from(match?.[1] ?? '', 'base64');
 }
