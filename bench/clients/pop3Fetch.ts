@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
+import type { SecureContext } from 'node:tls';
 import { WireClient } from './wire.js';
 
 /** Fetch every message of one maildrop (RETR + DELE each, then QUIT); returns count and bytes. */
 export async function fetchAll(
   port: number,
-  ca: string,
+  tls: SecureContext,
   user: string,
   password: string,
   onMessage?: (sha256: string, bytes: number) => void,
 ): Promise<{ messages: number; bytes: number }> {
-  const c = await WireClient.open(port, ca);
+  const c = await WireClient.open(port, tls);
   let messages = 0;
   let bytes = 0;
   try {

@@ -1,3 +1,4 @@
+import type { SecureContext } from 'node:tls';
 import { WireClient } from './wire.js';
 
 export interface SmtpJob {
@@ -9,9 +10,9 @@ export interface SmtpJob {
 }
 
 /** One message on a new connection: greeting, EHLO, AUTH PLAIN, MAIL, RCPT, DATA, QUIT. */
-export async function sendOne(port: number, ca: string, job: SmtpJob): Promise<number> {
+export async function sendOne(port: number, tls: SecureContext, job: SmtpJob): Promise<number> {
   const start = performance.now();
-  const c = await WireClient.open(port, ca);
+  const c = await WireClient.open(port, tls);
   try {
     await c.smtpReply('220');
     c.write('EHLO bench.local\r\n');
@@ -37,7 +38,7 @@ export async function sendOne(port: number, ca: string, job: SmtpJob): Promise<n
 /** Send `jobs` over `parallel` concurrent connection loops; returns per-message latencies. */
 export async function sendAll(
   port: number,
-  ca: string,
+  tls: SecureContext,
   jobs: readonly SmtpJob[],
   parallel: number,
 ): Promise<number[]> {
@@ -47,7 +48,7 @@ export async function sendAll(
     Array.from({ length: parallel }, async () => {
       for (let i = next++; i < jobs.length; i = next++) {
         const job = jobs[i];
-        if (job !== undefined) latencies.push(await sendOne(port, ca, job));
+        if (job !== undefined) latencies.push(await sendOne(port, tls, job));
       }
     }),
   );

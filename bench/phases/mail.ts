@@ -15,7 +15,7 @@ import { provisionAccount } from '../../src/fachdienst/accounts/provisioning.js'
 import { fetchAll } from '../clients/pop3Fetch.js';
 import { sendAll } from '../clients/smtpLoad.js';
 import type { SmtpJob } from '../clients/smtpLoad.js';
-import { dotStuffed } from '../clients/wire.js';
+import { clientTlsContext, dotStuffed } from '../clients/wire.js';
 import { report, round, withTempDir } from '../support.js';
 
 const SMALL = Number(process.env['KIM_BENCH_SMALL_MESSAGES'] ?? 2000);
@@ -84,6 +84,7 @@ await withTempDir('kim-bench-mail-', async (dir) => {
 
   const ports = { smtp: 21465, pop3: 21995, http: 21443 };
   const ca = () => readFileSync(join(dir, 'pki', 'ca.crt'), 'utf8');
+  const clientTls = () => clientTlsContext(ca());
   // Like the baseline, each scenario gets a freshly started server, so its peak RSS is its own.
   const startServer = async (): Promise<{ pid: number; stop: () => Promise<void> }> => {
     const server = spawn(
@@ -133,12 +134,12 @@ await withTempDir('kim-bench-mail-', async (dir) => {
     const to = USERS[(n + 1) % 2] ?? '';
     return { from, to, password: PASSWORD, data: dotStuffed(message(from, to, 4096, n)) };
   });
-  await sendAll(ports.smtp, ca(), small.slice(0, 20), 10); // warm-up: JIT, auth cache
+  await sendAll(ports.smtp, clientTls(), small.slice(0, 20), 10); // warm-up: JIT, auth cache
   await allDelivered(ports.http, ca());
   resetPeak(pid);
   let before = procStatus(pid);
   let start = performance.now();
-  const latencies = await sendAll(ports.smtp, ca(), small.slice(20), 10);
+  const latencies = await sendAll(ports.smtp, clientTls(), small.slice(20), 10);
   const smtpSeconds = (performance.now() - start) / 1000;
   const deliveredAfterMs = await allDelivered(ports.http, ca());
   let after = procStatus(pid);
@@ -157,7 +158,7 @@ await withTempDir('kim-bench-mail-', async (dir) => {
   // (b) 10 × 25 MiB in parallel, on a fresh server warmed with a few small messages.
   running = await startServer();
   pid = running.pid;
-  await sendAll(ports.smtp, ca(), small.slice(0, 10), 10);
+  await sendAll(ports.smtp, clientTls(), small.slice(0, 10), 10);
   await allDelivered(ports.http, ca());
   const big = dotStuffed(message(USERS[0] ?? '', USERS[1] ?? '', 25 * 1024 * 1024, 999_999));
   const bigJobs: SmtpJob[] = Array.from({ length: 10 }, (_, n) => {
@@ -172,7 +173,7 @@ await withTempDir('kim-bench-mail-', async (dir) => {
   resetPeak(pid);
   before = procStatus(pid);
   start = performance.now();
-  const bigLatencies = await sendAll(ports.smtp, ca(), bigJobs, 10);
+  const bigLatencies = await sendAll(ports.smtp, clientTls(), bigJobs, 10);
   const bigSeconds = (performance.now() - start) / 1000;
   const bigDelivered = await allDelivered(ports.http, ca());
   after = procStatus(pid);
@@ -194,7 +195,7 @@ await withTempDir('kim-bench-mail-', async (dir) => {
   resetPeak(pid);
   before = procStatus(pid);
   start = performance.now();
-  const fetched = await Promise.all(USERS.map((user) => fetchAll(ports.pop3, ca(), user, PASSWORD)));
+  const fetched = await Promise.all(USERS.map((user) => fetchAll(ports.pop3, clientTls(), user, PASSWORD)));
   const popSeconds = (performance.now() - start) / 1000;
   after = procStatus(pid);
   const messages = fetched.reduce((s, f) => s + f.messages, 0);

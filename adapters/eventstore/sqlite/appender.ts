@@ -24,14 +24,37 @@ export function openLogDatabase(path: string): Db {
   return db;
 }
 
+/** An event as it is stored: data and metadata already JSON text. */
+export interface EncodedEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly data: string;
+  readonly metadata: string | null;
+}
+
 export interface AppendRequest {
   readonly streamId: string;
-  readonly events: readonly NewEvent[];
+  readonly events: readonly EncodedEvent[];
   readonly expected: ExpectedRevision;
 }
 
+/**
+ * Encoded on the appending side: the JSON text is what gets stored, and the same text lets the
+ * store hand the committed events to its live subscriptions without reading them back.
+ */
+export function encodeEvents(events: readonly NewEvent[]): EncodedEvent[] {
+  return events.map((event) => ({
+    id: event.id,
+    type: event.type,
+    data: JSON.stringify(event.data),
+    metadata: event.metadata === undefined ? null : JSON.stringify(event.metadata),
+  }));
+}
+
+/** `createdMs` is null when nothing new was written (an idempotent repeat, or no events). */
 export type AppendOutcome =
-  { readonly ok: true; readonly result: AppendResult } | { readonly ok: false; readonly error: unknown };
+  | { readonly ok: true; readonly result: AppendResult; readonly createdMs: number | null }
+  | { readonly ok: false; readonly error: unknown };
 
 interface StreamRow {
   stream_id: string;
@@ -95,9 +118,9 @@ export class SqliteAppender {
       for (const request of batch) {
         this.db.exec('SAVEPOINT append');
         try {
-          const result = this.appendOne(request.streamId, request.events, request.expected);
+          const outcome = this.appendOne(request.streamId, request.events, request.expected);
           this.db.exec('RELEASE append');
-          outcomes.push({ ok: true, result });
+          outcomes.push({ ok: true, ...outcome });
         } catch (error) {
           this.db.exec('ROLLBACK TO append');
           this.db.exec('RELEASE append');
@@ -113,7 +136,11 @@ export class SqliteAppender {
     return outcomes;
   }
 
-  private appendOne(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): AppendResult {
+  private appendOne(
+    streamId: string,
+    events: readonly EncodedEvent[],
+    expected: ExpectedRevision,
+  ): { result: AppendResult; createdMs: number | null } {
     if (streamId.length === 0 || streamId.startsWith('$')) {
       throw new InvalidAppendError(`invalid stream id '${streamId}'`);
     }
@@ -125,7 +152,7 @@ export class SqliteAppender {
     const first = events[0];
     if (first !== undefined) {
       const duplicate = this.idempotentResult(streamId, events, expected);
-      if (duplicate !== null) return duplicate;
+      if (duplicate !== null) return { result: duplicate, createdMs: null };
     }
 
     const live = stream !== undefined && stream.state === BigInt(STREAM_STATE.live) && stream.revision >= 0n;
@@ -133,15 +160,13 @@ export class SqliteAppender {
     checkExpected(streamId, expected, current);
 
     let size = 0;
-    const encoded = events.map((event) => {
+    for (const event of events) {
       if (event.id.length === 0 || event.type.length === 0 || event.type.startsWith('$')) {
         throw new InvalidAppendError(`event needs an id and a non-system type (got '${event.type}')`);
       }
-      const data = JSON.stringify(event.data);
-      const metadata = event.metadata === undefined ? null : JSON.stringify(event.metadata);
-      size += Buffer.byteLength(data) + (metadata === null ? 0 : Buffer.byteLength(metadata));
-      return { event, data, metadata };
-    });
+      size +=
+        Buffer.byteLength(event.data) + (event.metadata === null ? 0 : Buffer.byteLength(event.metadata));
+    }
     if (size > this.maxAppendSize) throw new MaxAppendSizeExceededError(streamId, this.maxAppendSize);
 
     if (stream === undefined) this.stmt.insertStream.run(streamId);
@@ -154,21 +179,24 @@ export class SqliteAppender {
     let revision = stream?.revision ?? -1n;
     let position: bigint | null = null;
     const createdMs = this.now();
-    for (const { event, data, metadata } of encoded) {
+    for (const event of events) {
       revision += 1n;
       const info = this.stmt.insertEvent.run(
         streamId,
         revision,
         event.id,
         event.type,
-        data,
-        metadata,
+        event.data,
+        event.metadata,
         createdMs,
       );
       position = BigInt(info.lastInsertRowid);
     }
     if (events.length > 0) this.stmt.updateStreamRevision.run(revision, streamId);
-    return { nextExpectedRevision: revision, position: position ?? this.stmt.head.get()?.position ?? 0n };
+    return {
+      result: { nextExpectedRevision: revision, position: position ?? this.stmt.head.get()?.position ?? 0n },
+      createdMs: events.length > 0 ? createdMs : null,
+    };
   }
 
   /**
@@ -177,7 +205,7 @@ export class SqliteAppender {
    */
   private idempotentResult(
     streamId: string,
-    events: readonly NewEvent[],
+    events: readonly EncodedEvent[],
     expected: ExpectedRevision,
   ): AppendResult | null {
     const first = events[0];

@@ -25,7 +25,7 @@ import type {
   SubscriptionItem,
 } from '../port.js';
 import type { AppendRequest } from './appender.js';
-import { checkExpected, openLogDatabase, SqliteAppender } from './appender.js';
+import { checkExpected, encodeEvents, openLogDatabase, SqliteAppender } from './appender.js';
 import { deserializeStoreError } from './errorCodec.js';
 import { migrate, STREAM_STATE } from './schema.js';
 import type { FromWriter, ToWriter, WriterData } from './writerProtocol.js';
@@ -79,6 +79,13 @@ interface PendingAppend {
 }
 
 /**
+ * A live subscription's queue of events committed by this process, in commit order. A queue
+ * that grows past this (a consumer that stopped iterating) is dropped, and the subscription
+ * reads the log instead.
+ */
+const LIVE_QUEUE_LIMIT = 10_000;
+
+/**
  * The embedded event store: better-sqlite3 in WAL mode with synchronous=FULL, so a resolved
  * append has been fsync'd. Concurrent appends that arrive in the same turn of the event loop
  * share one transaction (group commit): each runs in its own savepoint, so one failing append
@@ -100,6 +107,8 @@ export class SqliteEventStore implements EventStore {
   private readonly inFlight = new Map<number, PendingAppend>();
   private nextRequestId = 1;
   private workerClosed: Promise<void> | null = null;
+  /** One queue per live subscription that has caught up (see subscribeToAll). */
+  private readonly liveQueues = new Set<RecordedEvent[]>();
   private readonly stmt: {
     getStream: Statement<[string], StreamRow>;
     insertStream: Statement<[string]>;
@@ -145,8 +154,10 @@ export class SqliteEventStore implements EventStore {
         const pending = this.inFlight.get(outcome.id);
         if (pending === undefined) continue;
         this.inFlight.delete(outcome.id);
-        if (outcome.ok) pending.resolve(outcome.result);
-        else pending.reject(deserializeStoreError(outcome.error));
+        if (outcome.ok) {
+          this.publishLocal(pending.request, outcome.result, outcome.createdMs);
+          pending.resolve(outcome.result);
+        } else pending.reject(deserializeStoreError(outcome.error));
       }
       if (this.inFlight.size === 0) worker.unref();
       this.commits.emit('commit');
@@ -168,7 +179,12 @@ export class SqliteEventStore implements EventStore {
     options: { readonly expectedRevision?: ExpectedRevision } = {},
   ): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new StoreClosedError());
-    const request: AppendRequest = { streamId, events, expected: options.expectedRevision ?? 'any' };
+    let request: AppendRequest;
+    try {
+      request = { streamId, events: encodeEvents(events), expected: options.expectedRevision ?? 'any' };
+    } catch (error) {
+      return Promise.reject(error); // data that is not JSON (a BigInt, a cycle)
+    }
     return new Promise<AppendResult>((resolve, reject) => {
       if (this.worker !== null) {
         const id = this.nextRequestId++;
@@ -200,10 +216,38 @@ export class SqliteEventStore implements EventStore {
     batch.forEach((pending, i) => {
       const outcome = outcomes[i];
       if (outcome === undefined) pending.reject(new Error('internal: missing append outcome'));
-      else if (outcome.ok) pending.resolve(outcome.result);
-      else pending.reject(outcome.error);
+      else if (outcome.ok) {
+        this.publishLocal(pending.request, outcome.result, outcome.createdMs);
+        pending.resolve(outcome.result);
+      } else pending.reject(outcome.error);
     });
     this.commits.emit('commit');
+  }
+
+  /**
+   * Hands the events of a committed append to the live subscriptions, exactly as a read of the
+   * log would return them: one append's events have consecutive positions and revisions ending
+   * at the result's, and their data is parsed from the stored JSON text.
+   */
+  private publishLocal(request: AppendRequest, result: AppendResult, createdMs: number | null): void {
+    if (this.liveQueues.size === 0 || createdMs === null) return;
+    const count = BigInt(request.events.length);
+    for (const queue of this.liveQueues) {
+      if (queue.length >= LIVE_QUEUE_LIMIT) queue.length = 0; // the subscription reads the log
+      request.events.forEach((event, i) => {
+        const back = count - 1n - BigInt(i);
+        queue.push({
+          id: event.id,
+          streamId: request.streamId,
+          revision: result.nextExpectedRevision - back,
+          position: result.position - back,
+          type: event.type,
+          data: JSON.parse(event.data) as JsonObject,
+          metadata: event.metadata === null ? {} : (JSON.parse(event.metadata) as JsonObject),
+          created: new Date(createdMs),
+        });
+      });
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -317,6 +361,7 @@ export class SqliteEventStore implements EventStore {
             ? (this.headSync() ?? 0n)
             : options.fromPosition;
       const where = filterSql(options.filter);
+      const matches = filterFunction(options.filter);
       const page = this.prepare<unknown[], EventRow>(
         `SELECT * FROM events WHERE position > ? ${where.sql} ORDER BY position ASC LIMIT ?`,
       );
@@ -326,32 +371,67 @@ export class SqliteEventStore implements EventStore {
         rows: page.all(from, ...where.params, this.pageSize),
         head: this.headSync(),
       }));
-      // caughtUp is reported once at the start and again after every batch of live events, so a
-      // consumer can use it as the moment to flush what it buffered.
-      let delivered = true;
-      while (!signal.aborted && !this.closed) {
-        const { rows, head } = readPage(cursor);
-        for (const row of rows) {
-          if (signal.aborted) return;
-          cursor = row.position;
-          delivered = true;
-          yield { kind: 'event', event: toRecorded(row) };
+      // Once caught up, the cursor is the head of the log (filtered-out events included), and
+      // events this process commits arrive in `live` without a read. They are used only while
+      // their positions continue the cursor without a gap; a gap means another process wrote
+      // (or the queue overflowed), and then the log is read as before.
+      const live: RecordedEvent[] = [];
+      let atHead = false;
+      let head: bigint | null = null;
+      this.liveQueues.add(live);
+      try {
+        // caughtUp is reported once at the start and again after every batch of live events, so
+        // a consumer can use it as the moment to flush what it buffered.
+        let delivered = true;
+        while (!signal.aborted && !this.closed) {
+          const fresh = atHead ? takeContiguous(live, cursor) : null;
+          if (fresh !== null) {
+            for (const event of fresh) {
+              if (signal.aborted) return;
+              if (!matches(event)) continue;
+              cursor = event.position;
+              delivered = true;
+              yield { kind: 'event', event };
+            }
+            head = (fresh[fresh.length - 1] as RecordedEvent).position;
+            if (head > cursor) {
+              cursor = head;
+              delivered = true;
+              yield { kind: 'checkpoint', position: head };
+            }
+          } else {
+            // Whatever is queued has committed, so this read sees it too.
+            live.length = 0;
+            const read = readPage(cursor);
+            const rows = read.rows;
+            head = read.head;
+            for (const row of rows) {
+              if (signal.aborted) return;
+              cursor = row.position;
+              delivered = true;
+              yield { kind: 'event', event: toRecorded(row) };
+            }
+            if (rows.length === this.pageSize) {
+              atHead = false;
+              await nextTurn();
+              continue;
+            }
+            if (head !== null && head > cursor) {
+              // The filter skipped events up to the head: let the consumer checkpoint past them.
+              cursor = head;
+              delivered = true;
+              yield { kind: 'checkpoint', position: head };
+            }
+            atHead = true;
+          }
+          if (delivered) {
+            delivered = false;
+            yield { kind: 'caughtUp', position: head };
+          }
+          if (live.length === 0) await this.waitForCommit(signal);
         }
-        if (rows.length === this.pageSize) {
-          await nextTurn();
-          continue;
-        }
-        if (head !== null && head > cursor) {
-          // The filter skipped events up to the head: let the consumer checkpoint past them.
-          cursor = head;
-          delivered = true;
-          yield { kind: 'checkpoint', position: head };
-        }
-        if (delivered) {
-          delivered = false;
-          yield { kind: 'caughtUp', position: head };
-        }
-        await this.waitForCommit(signal);
+      } finally {
+        this.liveQueues.delete(live);
       }
     };
     return { [Symbol.asyncIterator]: () => run.call(this) };
@@ -572,6 +652,37 @@ function filterSql(filter: EventFilter | undefined): { sql: string; params: unkn
     params.push(...filter.eventTypes);
   }
   return { sql: parts.length === 0 ? '' : `AND ${parts.join(' AND ')}`, params };
+}
+
+/** The same selection as filterSql, for events that are already in memory. */
+function filterFunction(filter: EventFilter | undefined): (event: RecordedEvent) => boolean {
+  const prefixes = filter?.streamPrefixes ?? [];
+  const types = filter?.eventTypes ?? [];
+  return (event) =>
+    (prefixes.length === 0 || prefixes.some((prefix) => event.streamId.startsWith(prefix))) &&
+    (types.length === 0 || types.includes(event.type));
+}
+
+/**
+ * Removes from the front of `queue` the events that continue `cursor` without a gap and returns
+ * them; null (and an emptied queue) when nothing usable is there, so the caller reads the log.
+ */
+function takeContiguous(queue: RecordedEvent[], cursor: bigint): RecordedEvent[] | null {
+  let start = 0;
+  while (start < queue.length && (queue[start] as RecordedEvent).position <= cursor) start += 1;
+  let end = start;
+  let expected = cursor + 1n;
+  while (end < queue.length && (queue[end] as RecordedEvent).position === expected) {
+    end += 1;
+    expected += 1n;
+  }
+  if (end === start) {
+    queue.length = 0;
+    return null;
+  }
+  const taken = queue.slice(start, end);
+  queue.splice(0, end);
+  return taken;
 }
 
 function toRecorded(row: EventRow): RecordedEvent {

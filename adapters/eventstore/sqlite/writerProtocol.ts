@@ -11,7 +11,12 @@ export type FromWriter =
   | {
       readonly kind: 'batch';
       readonly outcomes: ReadonlyArray<
-        | { readonly id: number; readonly ok: true; readonly result: AppendResult }
+        | {
+            readonly id: number;
+            readonly ok: true;
+            readonly result: AppendResult;
+            readonly createdMs: number | null;
+          }
         | { readonly id: number; readonly ok: false; readonly error: SerializedStoreError }
       >;
     }

@@ -31,7 +31,7 @@ function flush(): void {
       outcomes: outcomes.map((o, i) => {
         const id = batch[i]?.id ?? -1;
         return o.ok
-          ? { id, ok: true, result: o.result }
+          ? { id, ok: true, result: o.result, createdMs: o.createdMs }
           : { id, ok: false, error: serializeStoreError(o.error) };
       }),
     };

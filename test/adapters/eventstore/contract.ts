@@ -382,6 +382,47 @@ export function eventStoreContract(name: string, create: () => Promise<ContractF
         expect(checkpoint?.kind === 'checkpoint' && checkpoint.position).toBe(await store.headPosition());
       });
 
+      it('delivers live events exactly as a read of the log returns them', async () => {
+        const controller = new AbortController();
+        const iterator = store
+          .subscribeToAll({
+            fromPosition: 'end',
+            filter: { streamPrefixes: [s('live')] },
+            signal: controller.signal,
+          })
+          [Symbol.asyncIterator]();
+        expect((await iterator.next()).value).toMatchObject({ kind: 'caughtUp' });
+        const repeated = ev('x', { n: 1 });
+        const from = await store.headPosition();
+        await store.appendToStream(s('live'), [repeated]);
+        await store.appendToStream(s('live'), [repeated]); // an idempotent repeat adds nothing
+        await Promise.all([
+          store.appendToStream(`${s('live')}.b`, [ev('y', { n: 2 }), ev('y', { n: 3 }), ev('y', { n: 4 })]),
+          store.appendToStream(s('skipped'), [ev('z')]),
+        ]);
+        await store.appendToStream(s('skipped'), [ev('z')]);
+        const head = await store.headPosition();
+        const items: SubscriptionItem[] = [];
+        const timer = setTimeout(() => controller.abort(), 5000);
+        for (;;) {
+          const next = await iterator.next();
+          if (next.done === true) break;
+          items.push(next.value);
+          const last = items[items.length - 1];
+          if (last?.kind === 'caughtUp' && last.position === head) break;
+        }
+        clearTimeout(timer);
+        controller.abort();
+        const live = items.flatMap((i) => (i.kind === 'event' ? [i.event] : []));
+        const logged = await collect(
+          store.readAll({ fromPosition: from ?? 'start', filter: { streamPrefixes: [s('live')] } }),
+        );
+        expect(live).toEqual(logged);
+        expect(live.map((e) => e.data['n'])).toEqual([1, 2, 3, 4]);
+        // The last events were filtered out: the consumer can still checkpoint past them.
+        expect(items.some((i) => i.kind === 'checkpoint' && i.position === head)).toBe(true);
+      });
+
       it('ends when its signal is aborted', async () => {
         const controller = new AbortController();
         const iterator = store
