@@ -3,6 +3,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import {
+  InvalidAppendError,
   StoreClosedError,
   StreamDeletedError,
   StreamNotFoundError,
@@ -183,7 +184,9 @@ export class SqliteEventStore implements EventStore {
     try {
       request = { streamId, events: encodeEvents(events), expected: options.expectedRevision ?? 'any' };
     } catch (error) {
-      return Promise.reject(error); // data that is not JSON (a BigInt, a cycle)
+      // Data that JSON cannot hold (a BigInt, a cycle).
+      const reason = error instanceof Error ? error.message : String(error);
+      return Promise.reject(new InvalidAppendError(`event data is not JSON: ${reason}`));
     }
     return new Promise<AppendResult>((resolve, reject) => {
       if (this.worker !== null) {
