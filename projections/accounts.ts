@@ -4,6 +4,21 @@ import { decodeRecorded } from './decode.js';
 import { prepared } from './statements.js';
 import type { Projection } from './projection.js';
 
+const localChanges = new WeakMap<Db, number>();
+
+/**
+ * A counter bumped whenever this process changes the accounts view on `db` (apply or reset), so
+ * a cache of account rows knows when to drop them; changes made by other connections show in
+ * SQLite's `PRAGMA data_version` instead.
+ */
+export function accountsViewChanges(db: Db): number {
+  return localChanges.get(db) ?? 0;
+}
+
+function changed(db: Db): void {
+  localChanges.set(db, accountsViewChanges(db) + 1);
+}
+
 /**
  * One row per account: what authentication, routing and the admin views need. Addresses are
  * kept as written (KIM forbids rewriting them) plus a lower-case key for case-insensitive lookup.
@@ -41,11 +56,13 @@ export const accountsProjection: Projection = {
 
   reset(db: Db): void {
     db.exec(`DELETE FROM accounts;`);
+    changed(db);
   },
 
   apply(db: Db, recorded: RecordedEvent): void {
     const decoded = decodeRecorded('account', recorded);
     if (decoded === null) return;
+    changed(db);
     const { id, event } = decoded;
     const set = (assignments: string, ...values: unknown[]) =>
       prepared(

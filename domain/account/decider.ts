@@ -1,8 +1,7 @@
-import { initialTransition } from 'xstate';
 import type { Decider } from '../shared/decider.js';
 import { DomainError } from '../shared/errors.js';
 import type { Instant } from '../shared/event.js';
-import { advance } from '../shared/machine.js';
+import { advance, initialSnapshot } from '../shared/machine.js';
 import { addDays, isBefore, isInstant, toMillis } from '../shared/time.js';
 import type { AccountCommand, ChangeBaseData, Register, SetAbsence } from './commands.js';
 import {
@@ -27,7 +26,7 @@ export const ACCOUNT_AGGREGATE = 'account';
 
 export const accountDecider: Decider<AccountState, AccountCommand, AccountEvent> = {
   aggregate: ACCOUNT_AGGREGATE,
-  initialState: () => ({ machine: initialTransition(accountMachine)[0] }),
+  initialState: () => ({ machine: initialSnapshot(accountMachine) }),
   evolve(state, event) {
     state.machine = advance(ACCOUNT_AGGREGATE, accountMachine, state.machine, event);
     return state;

@@ -1,7 +1,6 @@
-import { initialTransition } from 'xstate';
 import type { Decider } from '../shared/decider.js';
 import { CorruptHistoryError, DomainError } from '../shared/errors.js';
-import { advance, describeSnapshot } from '../shared/machine.js';
+import { advance, describeSnapshot, initialSnapshot } from '../shared/machine.js';
 import { isSha256Hex, utf8ByteLength } from '../shared/text.js';
 import { isInstant } from '../shared/time.js';
 import type { DeleteMessages, MailboxCommand, ReceiveMessage } from './commands.js';
@@ -35,7 +34,7 @@ export const MAILBOX_AGGREGATE = 'mailbox';
 export const mailboxDecider: Decider<MailboxState, MailboxCommand, MailboxEvent> = {
   aggregate: MAILBOX_AGGREGATE,
   initialState: () => ({
-    machine: initialTransition(mailboxMachine)[0],
+    machine: initialSnapshot(mailboxMachine),
     live: new Map(),
     seenKeys: new Map(),
   }),

@@ -1,4 +1,4 @@
-import { createActor } from 'xstate';
+import { createActor, initialTransition } from 'xstate';
 import type { AnyActorScope, AnyStateMachine, EventFromLogic, EventObject, SnapshotFrom } from 'xstate';
 import { CorruptHistoryError } from './errors.js';
 
@@ -54,4 +54,36 @@ function inertScope<M extends AnyStateMachine>(machine: M): ScopeOf<M> {
     scopes.set(machine, scope);
   }
   return scope as ScopeOf<M>;
+}
+
+const initialSnapshots = new WeakMap<AnyStateMachine, unknown>();
+
+/**
+ * The machine's initial snapshot, computed once. `initialTransition` builds a new actor on every
+ * call (tens of kilobytes, and every new stream's command starts from it); snapshots are
+ * immutable in xstate (a transition returns a new one), and this one is frozen so that a
+ * mutation anywhere would throw instead of leaking into the next aggregate.
+ */
+export function initialSnapshot<M extends AnyStateMachine>(machine: M): SnapshotFrom<M> {
+  let snapshot = initialSnapshots.get(machine);
+  if (snapshot === undefined) {
+    // Our machines take no input; the cast only drops xstate's input typing.
+    const initial = initialTransition as (machine: AnyStateMachine) => readonly [unknown, unknown];
+    snapshot = deepFreeze(initial(machine)[0]);
+    initialSnapshots.set(machine, snapshot);
+  }
+  return snapshot as SnapshotFrom<M>;
+}
+
+/** Freezes plain data (objects and arrays); the machine definition a snapshot points to is left alone. */
+function deepFreeze<T>(value: T, seen = new Set<unknown>()): T {
+  if (typeof value !== 'object' || value === null || seen.has(value)) return value;
+  seen.add(value);
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null && seen.size > 1) return value;
+  for (const [key, inner] of Object.entries(value)) {
+    if (key === 'machine') continue;
+    deepFreeze(inner, seen);
+  }
+  return Object.freeze(value);
 }

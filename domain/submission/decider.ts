@@ -1,7 +1,6 @@
-import { initialTransition } from 'xstate';
 import type { Decider } from '../shared/decider.js';
 import { DomainError } from '../shared/errors.js';
-import { advance } from '../shared/machine.js';
+import { advance, initialSnapshot } from '../shared/machine.js';
 import { isSha256Hex } from '../shared/text.js';
 import { isBefore, isInstant } from '../shared/time.js';
 import type { AcceptSubmission, OutcomeCommand, SubmissionCommand } from './commands.js';
@@ -20,7 +19,7 @@ export const SUBMISSION_AGGREGATE = 'submission';
 
 export const submissionDecider: Decider<SubmissionState, SubmissionCommand, SubmissionEvent> = {
   aggregate: SUBMISSION_AGGREGATE,
-  initialState: () => ({ machine: initialTransition(submissionMachine)[0] }),
+  initialState: () => ({ machine: initialSnapshot(submissionMachine) }),
   evolve(state, event) {
     state.machine = advance(SUBMISSION_AGGREGATE, submissionMachine, state.machine, event);
     return state;

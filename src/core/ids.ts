@@ -9,8 +9,7 @@ export const KIM_NAMESPACE = '5b1c7e52-4f0a-4d7c-9a8e-2f6d3c1b9e47';
  * treats the second append as a no-op.
  */
 export function uuidv5(name: string, namespace: string = KIM_NAMESPACE): string {
-  const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
-  if (ns.length !== 16) throw new Error(`invalid namespace uuid '${namespace}'`);
+  const ns = namespace === KIM_NAMESPACE ? KIM_NAMESPACE_BYTES : namespaceBytes(namespace);
   const hash = createHash('sha1').update(ns).update(name, 'utf8').digest();
   const b = hash.subarray(0, 16);
   b[6] = ((b[6] ?? 0) & 0x0f) | 0x50;
@@ -18,3 +17,12 @@ export function uuidv5(name: string, namespace: string = KIM_NAMESPACE): string 
   const hex = b.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+function namespaceBytes(namespace: string): Buffer {
+  const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
+  if (ns.length !== 16) throw new Error(`invalid namespace uuid '${namespace}'`);
+  return ns;
+}
+
+/** Every event id is derived in this namespace: parse it once. */
+const KIM_NAMESPACE_BYTES = namespaceBytes(KIM_NAMESPACE);

@@ -1,3 +1,5 @@
+import type { Statement } from 'better-sqlite3';
+import { accountsViewChanges } from '../../../projections/accounts.js';
 import type { ReadModelDb } from '../../../projections/readModelDb.js';
 import { prepared } from '../../../projections/statements.js';
 import { addressKey } from './kimAddress.js';
@@ -14,6 +16,8 @@ export interface AccountRecord {
   readonly credentialVersion: string;
 }
 
+const MAX_CACHED_ACCOUNTS = 10_000;
+
 interface Row {
   account_id: string;
   address: string;
@@ -28,14 +32,41 @@ interface Row {
  * account no longer has an address here (its row stays for the audit, without credentials).
  */
 export class AccountDirectory {
-  constructor(private readonly readModels: ReadModelDb) {}
+  /**
+   * Rows by address key, null for "no such account". Every message looks its sender and
+   * recipients up several times (AUTH, MAIL, RCPT, delivery), so rows are kept until the view
+   * changes: through this process's projections, or through another connection to the file.
+   */
+  private readonly cache = new Map<string, AccountRecord | null>();
+  private cachedAt: { local: number; dataVersion: bigint } | null = null;
+  private readonly dataVersion: Statement<[], bigint>;
+
+  constructor(private readonly readModels: ReadModelDb) {
+    this.dataVersion = readModels.db.prepare<[], bigint>('PRAGMA data_version').pluck();
+  }
 
   findByAddress(address: string): AccountRecord | null {
+    const key = addressKey(address);
+    const local = accountsViewChanges(this.readModels.db);
+    const dataVersion = this.dataVersion.get() ?? 0n;
+    if (this.cachedAt?.local !== local || this.cachedAt.dataVersion !== dataVersion) {
+      this.cache.clear();
+      this.cachedAt = { local, dataVersion };
+    }
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit;
+    const record = this.query(key);
+    if (this.cache.size >= MAX_CACHED_ACCOUNTS) this.cache.clear();
+    this.cache.set(key, record);
+    return record;
+  }
+
+  private query(key: string): AccountRecord | null {
     const row = prepared<[string], Row>(
       this.readModels.db,
       `SELECT account_id, address, status, password_hash, grace_until, revision FROM accounts
        WHERE address_key = ? AND status <> 'purged' ORDER BY revision DESC LIMIT 1`,
-    ).get(addressKey(address));
+    ).get(key);
     if (row === undefined) return null;
     return {
       accountId: row.account_id,
