@@ -23,7 +23,7 @@ import { AccountAuthenticator } from './auth/accountAuthenticator.js';
 import { AuthCache } from './auth/authCache.js';
 import { AuthThrottle } from './auth/throttle.js';
 import { BlobCollector } from './delivery/blobCollector.js';
-import { DeliveryProcessor } from './delivery/deliveryProcessor.js';
+import { acceptedSubmissionIds, DeliveryProcessor } from './delivery/deliveryProcessor.js';
 import { metricsText } from './http/metrics.js';
 import { MaildropHooks } from './maildrop/maildropHooks.js';
 import { createPop3Server } from './pop3/index.js';
@@ -74,9 +74,10 @@ export async function startFachdienst(config: FachdienstConfig, log: Logger): Pr
     readModels,
     [maildropProjection, accountsProjection, submissionsProjection],
     {
-      // New work for delivery only comes with an accepted submission (retries are timed).
+      // Accepted submissions go straight to delivery; retries and leftovers are swept on a timer.
       onProgress: (_applied, _position, batch) => {
-        if (batch.some((event) => event.type === 'accepted')) delivery.notify();
+        const accepted = acceptedSubmissionIds(batch);
+        if (accepted.length > 0) delivery.handOver(accepted);
       },
     },
   );

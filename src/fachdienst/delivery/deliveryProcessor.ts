@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { RecordedEvent } from '../../../adapters/eventstore/index.js';
+import { parseStreamId } from '../../../domain/codec.js';
 import { uidOfMessageKey } from '../../../domain/mailbox/index.js';
 import { pendingRecipients } from '../../../domain/submission/index.js';
 import type { SubmissionState } from '../../../domain/submission/index.js';
@@ -21,7 +23,7 @@ export interface DeliveryProcessorOptions {
   readonly now?: () => Date;
   /** Submissions worked on at once. */
   readonly concurrency?: number;
-  /** How long the processor sleeps when nothing is due and nothing woke it. */
+  /** How often the submissions view is swept for due work (retries, what a restart left pending). */
   readonly idleMs?: number;
   /** Retry delays after a failed attempt; the last one repeats. */
   readonly backoffMs?: readonly number[];
@@ -44,6 +46,10 @@ export class DeliveryProcessor {
   private readonly backoff: readonly number[];
   private wake: (() => void) | null = null;
   private woken = false;
+  /** A sweep of the submissions view was asked for (at start, and by `notify`). */
+  private sweepRequested = true;
+  /** Submissions handed over as they were accepted, not yet started. */
+  private readonly handedOver = new Set<string>();
   private readonly inFlight = new Set<string>();
 
   constructor(private readonly options: DeliveryProcessorOptions) {
@@ -51,19 +57,41 @@ export class DeliveryProcessor {
     this.backoff = options.backoffMs ?? [10_000, 60_000, 300_000, 900_000];
   }
 
-  /** Call when new submissions may be due (the submissions projection committed). */
+  /**
+   * Deliver these newly accepted submissions now. Under load this is how work arrives, so the
+   * submissions view is only swept on a timer: for retries, for what a restart left pending, and
+   * for anything handed over that a failure dropped.
+   */
+  handOver(submissionIds: Iterable<string>): void {
+    for (const id of submissionIds) this.handedOver.add(id);
+    this.woken = true;
+    this.wake?.();
+  }
+
+  /** Call when submissions may be due that were not handed over: sweeps the view now. */
   notify(): void {
+    this.sweepRequested = true;
     this.woken = true;
     this.wake?.();
   }
 
   async run(signal: AbortSignal): Promise<void> {
     const concurrency = this.options.concurrency ?? 4;
+    const sweepEveryMs = this.options.idleMs ?? 1000;
     const running = new Set<Promise<void>>();
+    let lastSweep = Number.NEGATIVE_INFINITY;
     while (!signal.aborted) {
       this.woken = false;
-      const due = this.due(concurrency * 4).filter((id) => !this.inFlight.has(id));
-      for (const id of due) {
+      const ids = [...this.handedOver];
+      this.handedOver.clear();
+      const nowMs = this.now().getTime();
+      if (this.sweepRequested || nowMs - lastSweep >= sweepEveryMs) {
+        this.sweepRequested = false;
+        lastSweep = nowMs;
+        ids.push(...this.due(concurrency * 4));
+      }
+      const start = [...new Set(ids)].filter((id) => !this.inFlight.has(id));
+      for (const id of start) {
         if (running.size >= concurrency) await Promise.race(running);
         if (signal.aborted) break;
         this.inFlight.add(id);
@@ -77,8 +105,8 @@ export class DeliveryProcessor {
           });
         running.add(work);
       }
-      if (due.length > 0 || this.woken) continue;
-      await this.sleep(signal);
+      if (start.length > 0 || this.woken) continue;
+      await this.sleep(signal, Math.max(1, lastSweep + sweepEveryMs - this.now().getTime()));
     }
     await Promise.allSettled(running);
   }
@@ -111,7 +139,7 @@ export class DeliveryProcessor {
       .map((row) => row.submission_id);
   }
 
-  private sleep(signal: AbortSignal): Promise<void> {
+  private sleep(signal: AbortSignal, ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -119,7 +147,7 @@ export class DeliveryProcessor {
         this.wake = null;
         resolve();
       };
-      const timer = setTimeout(done, this.options.idleMs ?? 1000);
+      const timer = setTimeout(done, ms);
       signal.addEventListener('abort', done, { once: true });
       this.wake = done;
     });
@@ -248,6 +276,17 @@ export class DeliveryProcessor {
       await sleep(0);
     }
   }
+}
+
+/** The submissions that a batch of recorded events accepted (for `handOver`). */
+export function acceptedSubmissionIds(batch: readonly RecordedEvent[]): string[] {
+  const ids: string[] = [];
+  for (const event of batch) {
+    if (event.type !== 'accepted') continue;
+    const stream = parseStreamId(event.streamId);
+    if (stream?.aggregate === 'submission') ids.push(stream.id);
+  }
+  return ids;
 }
 
 export class RelayUnavailableError extends Error {
