@@ -101,7 +101,7 @@ describe('delivery processor', () => {
     return submissionId;
   }
 
-  async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
+  async function until<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const value = await probe();
@@ -137,12 +137,12 @@ describe('delivery processor', () => {
   it('defers a failed attempt, retries it after the backoff, and gives up after the delivery time', async () => {
     const delivery = start({ idleMs: 20, backoffMs: [30], maxDeliveryMs: 400 });
     const id = await accept(['carol@other.kim.test']); // relay is not available yet: every attempt fails
-    await until(async () => (delivery.oldestPendingAgeMs() > 0 ? true : undefined));
+    await until(() => (delivery.oldestPendingAgeMs() > 0 ? true : undefined));
     const state = await until(completed(id));
     const carol = Object.values(state.machine.context.recipients)[0];
     expect(carol?.state).toBe('bounced');
     expect(carol?.attempts).toBeGreaterThanOrEqual(2);
-    await until(async () => (delivery.pendingCount() === 0 ? true : undefined));
+    await until(() => (delivery.pendingCount() === 0 ? true : undefined));
     expect(delivery.oldestPendingAgeMs()).toBe(0);
   });
 });
