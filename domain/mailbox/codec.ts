@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { createEventDecoder, instant, nonEmpty, octets, sha256Hex, uid } from '../shared/codec.js';
 import type { VersionedSchemas } from '../shared/codec.js';
 import { deleteReasons } from './events.js';

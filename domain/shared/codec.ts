@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { EventDecodeError } from './errors.js';
 import type { DomainEvent } from './event.js';
 import { isSha256Hex } from './text.js';
@@ -11,8 +11,8 @@ import { isInstant } from './time.js';
  */
 export type VersionedSchemas<DataMap> = {
   readonly [K in keyof DataMap]: readonly [
-    z.ZodType<DataMap[K], z.ZodTypeDef, unknown>,
-    ...z.ZodType<DataMap[K], z.ZodTypeDef, unknown>[],
+    z.ZodType<DataMap[K], unknown>,
+    ...z.ZodType<DataMap[K], unknown>[],
   ];
 };
 
