@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Namespace of all deterministic ids of this project (a fixed random UUID). */
 export const KIM_NAMESPACE = '5b1c7e52-4f0a-4d7c-9a8e-2f6d3c1b9e47';
@@ -10,12 +10,13 @@ export const KIM_NAMESPACE = '5b1c7e52-4f0a-4d7c-9a8e-2f6d3c1b9e47';
  */
 export function uuidv5(name: string, namespace: string = KIM_NAMESPACE): string {
   const ns = namespace === KIM_NAMESPACE ? KIM_NAMESPACE_BYTES : namespaceBytes(namespace);
-  const hash = createHash('sha1').update(ns).update(name, 'utf8').digest();
-  const b = hash.subarray(0, 16);
-  b[6] = ((b[6] ?? 0) & 0x0f) | 0x50;
-  b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
-  const hex = b.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  // One-shot hash into hex (no Hash object); then the version (5) and variant (10xx) bits.
+  const hex = hash('sha1', Buffer.concat([ns, Buffer.from(name, 'utf8')]), 'hex');
+  const variant = ((parseInt(hex.charAt(16), 16) & 0x3) | 0x8).toString(16);
+  return (
+    `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-` +
+    `${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`
+  );
 }
 
 function namespaceBytes(namespace: string): Buffer {
