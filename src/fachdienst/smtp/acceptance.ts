@@ -1,5 +1,3 @@
-import { pipeline } from 'node:stream/promises';
-import { PassThrough } from 'node:stream';
 import type { Readable } from 'node:stream';
 import type { BlobStore } from '../../../adapters/blobstore/index.js';
 import { BlobTooLargeError } from '../../../adapters/blobstore/index.js';
@@ -8,7 +6,7 @@ import { checkOriginatorHeaders } from '../../../domain/submission/index.js';
 import { Submission } from '../../core/aggregates.js';
 import type { CommandHandler } from '../../core/commandHandler.js';
 import type { Logger } from '../../logging/logger.js';
-import { BareLfNormalizer } from './bareLf.js';
+import { BareLfFilter } from './bareLf.js';
 import { HeaderCapture } from './headerCapture.js';
 import { parseOriginatorHeaders } from './parseHeaders.js';
 import { replies } from './replies.js';
@@ -52,22 +50,16 @@ export class MessageAcceptance {
   async accept(message: IncomingMessage): Promise<{ submissionId: string; size: number }> {
     const { deps } = this;
     const capture = new HeaderCapture();
-    const sink = new PassThrough({ highWaterMark: 64 * 1024 });
-    // Both sides settle on any failure (the pipeline destroys the sink, which fails the put);
-    // waiting for both keeps a second rejection from going unobserved.
-    const [piped, put] = await Promise.allSettled([
-      pipeline(message.body, new BareLfNormalizer(), capture, sink),
-      deps.blobs.put(sink, { maxBytes: deps.maxMessageSize }),
-    ]);
-    if (put.status === 'rejected' && put.reason instanceof BlobTooLargeError)
-      throw replies.tooBig(deps.maxMessageSize);
-    if (put.status === 'rejected' || piped.status === 'rejected') {
-      const reason: unknown =
-        put.status === 'rejected' ? put.reason : piped.status === 'rejected' ? piped.reason : null;
-      deps.log.error({ err: reason }, 'storing a message body failed');
+    let stored;
+    try {
+      // The blob store pulls the body through this one generator (no stream stages); if it
+      // stops early it closes the generator, and that destroys the DATA stream.
+      stored = await deps.blobs.put(normalised(message.body, capture), { maxBytes: deps.maxMessageSize });
+    } catch (error) {
+      if (error instanceof BlobTooLargeError) throw replies.tooBig(deps.maxMessageSize);
+      deps.log.error({ err: error }, 'storing a message body failed');
       throw replies.storageFailed();
     }
-    const stored = put.value;
     if (capture.headerTooLarge) throw replies.headerTooLarge();
 
     const headers = await parseOriginatorHeaders(capture.header);
@@ -128,6 +120,16 @@ export class MessageAcceptance {
       `\tby ${this.deps.hostname} (KIM Fachdienst) with ESMTPSA${tls} id ${submissionId}${forClause};\r\n` +
       `\t${rfc5322Date(now)}\r\n`
     );
+  }
+}
+
+/** The DATA bytes with bare LFs made CRLF, shown to the header capture on the way. */
+async function* normalised(body: Readable, capture: HeaderCapture): AsyncGenerator<Buffer> {
+  const bareLf = new BareLfFilter();
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    const out = bareLf.apply(chunk);
+    capture.observe(out);
+    yield out;
   }
 }
 

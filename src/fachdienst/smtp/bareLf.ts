@@ -7,17 +7,17 @@ import type { TransformCallback } from 'node:stream';
  * and shows it to the next; a well-formed message (and every KIM message, which is base64 and
  * CRLF throughout) contains none, so its bytes pass unchanged.
  */
-export class BareLfNormalizer extends Transform {
+export class BareLfFilter {
   private lastWasCr = false;
   /** Number of bare LFs replaced (for logs and tests). */
   replaced = 0;
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+  /** The next chunk of the stream, normalised (the same buffer when it had no bare LF). */
+  apply(chunk: Buffer): Buffer {
     let lf = chunk.indexOf(0x0a);
     if (lf < 0) {
       if (chunk.length > 0) this.lastWasCr = chunk[chunk.length - 1] === 0x0d;
-      callback(null, chunk);
-      return;
+      return chunk;
     }
     const parts: Buffer[] = [];
     let start = 0;
@@ -31,12 +31,22 @@ export class BareLfNormalizer extends Transform {
       lf = chunk.indexOf(0x0a, lf + 1);
     }
     if (chunk.length > 0) this.lastWasCr = chunk[chunk.length - 1] === 0x0d;
-    if (start === 0) {
-      callback(null, chunk);
-      return;
-    }
+    if (start === 0) return chunk;
     parts.push(chunk.subarray(start));
-    callback(null, Buffer.concat(parts));
+    return Buffer.concat(parts);
+  }
+}
+
+/** The same as a stream stage. */
+export class BareLfNormalizer extends Transform {
+  private readonly lines = new BareLfFilter();
+
+  get replaced(): number {
+    return this.lines.replaced;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    callback(null, this.lines.apply(chunk));
   }
 }
 

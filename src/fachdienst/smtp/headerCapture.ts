@@ -1,21 +1,16 @@
-import { Transform } from 'node:stream';
-import type { TransformCallback } from 'node:stream';
-
 /**
- * Passes a message through unchanged while keeping a copy of its header block (everything up to
+ * Watches a message go by chunk by chunk and keeps a copy of its header block (everything up to
  * the first empty line), so the server can check the originator fields without parsing or
  * buffering the body. A header block larger than `maxHeaderBytes` is cut there and flagged.
  */
-export class HeaderCapture extends Transform {
+export class HeaderCapture {
   private readonly chunks: Buffer[] = [];
   private captured = 0;
   private done = false;
   private tail = Buffer.alloc(0);
   private exceeded = false;
 
-  constructor(private readonly maxHeaderBytes = 256 * 1024) {
-    super();
-  }
+  constructor(private readonly maxHeaderBytes = 256 * 1024) {}
 
   /** The header block, including its final line end but not the empty line. */
   get header(): Buffer {
@@ -26,9 +21,9 @@ export class HeaderCapture extends Transform {
     return this.exceeded;
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+  /** The next chunk of the message (not kept unless it belongs to the header block). */
+  observe(chunk: Buffer): void {
     if (!this.done) this.scan(chunk);
-    callback(null, chunk);
   }
 
   private scan(chunk: Buffer): void {
