@@ -1,6 +1,7 @@
 /**
  * The Fachdienst under mail load, measured the way the Postfix + Dovecot baseline was:
- *  (a) 2000 × 4 KiB, 10 parallel, a new TLS connection and AUTH per message, durable 250;
+ *  (a) 2000 × 4 KiB, 10 parallel, a new TLS connection and AUTH per message, durable 250: on the
+ *      fresh server (`smallMessages`, cold), then 2000 more on the same server (`smallMessagesWarm`);
  *  (b) 10 × 25 MiB submitted in parallel: wall time and the server's peak RSS;
  *  (c) POP3 retrieval of everything (2 mailboxes in parallel, RETR + DELE): messages/s, MB/s.
  * The server runs as its own process (`kim fachdienst`, built), so its RSS and CPU are its own.
@@ -21,6 +22,8 @@ import { report, round, withTempDir } from '../support.js';
 const SMALL = Number(process.env['KIM_BENCH_SMALL_MESSAGES'] ?? 2000);
 const PASSWORD = 'Bench-Passw0rd!';
 const USERS = ['alice@kim.test', 'bob@kim.test'];
+/** Receives the second (warm) small-message run, so (c) fetches the same set as the baseline did. */
+const WARM_RECIPIENT = 'carol@kim.test';
 const bin = join(import.meta.dirname, '../../src/cli/bin.js');
 
 function message(from: string, to: string, bodyBytes: number, n: number): Buffer {
@@ -78,7 +81,7 @@ const pct = (values: number[], p: number) => {
 await withTempDir('kim-bench-mail-', async (dir) => {
   const store = new SqliteEventStore({ path: join(dir, 'events.sqlite') });
   const commands = new CommandHandler(store);
-  for (const address of USERS)
+  for (const address of [...USERS, WARM_RECIPIENT])
     await provisionAccount(commands, { address, password: PASSWORD, now: new Date(), by: 'bench' });
   await store.close();
 
@@ -91,7 +94,7 @@ await withTempDir('kim-bench-mail-', async (dir) => {
       process.execPath,
       [
         // The flags `npm start` and the kim launcher use (see bin/kim.mjs), plus any for profiling.
-        '--max-semi-space-size=1',
+        '--max-semi-space-size=2',
         ...(process.env['KIM_BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== ''),
         bin,
         'fachdienst',
@@ -128,30 +131,46 @@ await withTempDir('kim-bench-mail-', async (dir) => {
   let pid = running.pid;
   const idle = procStatus(pid);
 
-  // (a) small messages, connection + AUTH per message.
+  // (a) small messages, connection + AUTH per message: first on the fresh server (cold: the JIT
+  // is still compiling, as right after a restart), then the next 2000 on the same server (warm,
+  // the steady state of a long-running service). The warm ones go to a third mailbox, so (c)
+  // fetches the same set as the baseline did.
   const small: SmtpJob[] = Array.from({ length: SMALL }, (_, n) => {
     const from = USERS[n % 2] ?? '';
     const to = USERS[(n + 1) % 2] ?? '';
     return { from, to, password: PASSWORD, data: dotStuffed(message(from, to, 4096, n)) };
   });
-  await sendAll(ports.smtp, clientTls(), small.slice(0, 20), 10); // warm-up: JIT, auth cache
+  const warmJobs: SmtpJob[] = Array.from({ length: SMALL - 20 }, (_, n) => {
+    const from = USERS[n % 2] ?? '';
+    return {
+      from,
+      to: WARM_RECIPIENT,
+      password: PASSWORD,
+      data: dotStuffed(message(from, WARM_RECIPIENT, 4096, 500_000 + n)),
+    };
+  });
+  await sendAll(ports.smtp, clientTls(), small.slice(0, 20), 10); // auth cache, first compiles
   await allDelivered(ports.http, ca());
-  resetPeak(pid);
-  let before = procStatus(pid);
-  let start = performance.now();
-  const latencies = await sendAll(ports.smtp, clientTls(), small.slice(20), 10);
-  const smtpSeconds = (performance.now() - start) / 1000;
-  const deliveredAfterMs = await allDelivered(ports.http, ca());
-  let after = procStatus(pid);
-  const a = {
-    messages: latencies.length,
-    messagesPerSecond: round(latencies.length / smtpSeconds),
-    smtpSeconds: round(smtpSeconds, 2),
-    allDeliveredSecondsAfterLast250: round(deliveredAfterMs / 1000, 2),
-    latencyMs: { p50: pct(latencies, 50), p95: pct(latencies, 95), p99: pct(latencies, 99) },
-    serverCpuSeconds: round(after.cpuSeconds - before.cpuSeconds, 2),
-    serverPeakRssMb: after.hwmMb,
+  const smallRun = async (jobs: SmtpJob[]) => {
+    resetPeak(pid);
+    const before = procStatus(pid);
+    const start = performance.now();
+    const latencies = await sendAll(ports.smtp, clientTls(), jobs, 10);
+    const smtpSeconds = (performance.now() - start) / 1000;
+    const deliveredAfterMs = await allDelivered(ports.http, ca());
+    const after = procStatus(pid);
+    return {
+      messages: latencies.length,
+      messagesPerSecond: round(latencies.length / smtpSeconds),
+      smtpSeconds: round(smtpSeconds, 2),
+      allDeliveredSecondsAfterLast250: round(deliveredAfterMs / 1000, 2),
+      latencyMs: { p50: pct(latencies, 50), p95: pct(latencies, 95), p99: pct(latencies, 99) },
+      serverCpuSeconds: round(after.cpuSeconds - before.cpuSeconds, 2),
+      serverPeakRssMb: after.hwmMb,
+    };
   };
+  const a = await smallRun(small.slice(20));
+  const aWarm = await smallRun(warmJobs);
 
   await running.stop();
 
@@ -171,12 +190,12 @@ await withTempDir('kim-bench-mail-', async (dir) => {
     };
   });
   resetPeak(pid);
-  before = procStatus(pid);
-  start = performance.now();
+  let before = procStatus(pid);
+  let start = performance.now();
   const bigLatencies = await sendAll(ports.smtp, clientTls(), bigJobs, 10);
   const bigSeconds = (performance.now() - start) / 1000;
   const bigDelivered = await allDelivered(ports.http, ca());
-  after = procStatus(pid);
+  let after = procStatus(pid);
   const totalBytes = bigJobs.reduce((sum, j) => sum + j.data.length, 0);
   const b = {
     messages: bigLatencies.length,
@@ -215,6 +234,7 @@ await withTempDir('kim-bench-mail-', async (dir) => {
     phase: 'mail',
     serverIdleRssMb: idle.hwmMb,
     smallMessages: a,
+    smallMessagesWarm: aWarm,
     parallel25MB: b,
     pop3Retrieval: c,
     baselinePostfixDovecot: {
@@ -224,7 +244,7 @@ await withTempDir('kim-bench-mail-', async (dir) => {
       pop3MegabytesPerSecond: 57.4,
     },
     targets: {
-      smallMessagesPerSecond: '>= 206 (1.5x)',
+      smallMessagesPerSecond: '>= 206 (1.5x; reported cold and warm)',
       parallel25MBSeconds: '<= 1.70 (1.2x)',
       pop3MessagesPerSecond: '>= 511 (1.2x)',
       pop3MegabytesPerSecond: '>= 68.9 (1.2x)',
