@@ -87,7 +87,6 @@ await withTempDir('kim-bench-mail-', async (dir) => {
 
   const ports = { smtp: 21465, pop3: 21995, http: 21443 };
   const ca = () => readFileSync(join(dir, 'pki', 'ca.crt'), 'utf8');
-  const clientTls = () => clientTlsContext(ca());
   // Like the baseline, each scenario gets a freshly started server, so its peak RSS is its own.
   const startServer = async (): Promise<{ pid: number; stop: () => Promise<void> }> => {
     const server = spawn(
@@ -128,6 +127,8 @@ await withTempDir('kim-bench-mail-', async (dir) => {
     };
   };
   let running = await startServer();
+  // The PKI is created on the first start and kept in `dir`: one client TLS context for the run.
+  const clientTls = clientTlsContext(ca());
   let pid = running.pid;
   const idle = procStatus(pid);
 
@@ -149,13 +150,13 @@ await withTempDir('kim-bench-mail-', async (dir) => {
       data: dotStuffed(message(from, WARM_RECIPIENT, 4096, 500_000 + n)),
     };
   });
-  await sendAll(ports.smtp, clientTls(), small.slice(0, 20), 10); // auth cache, first compiles
+  await sendAll(ports.smtp, clientTls, small.slice(0, 20), 10); // auth cache, first compiles
   await allDelivered(ports.http, ca());
   const smallRun = async (jobs: SmtpJob[]) => {
     resetPeak(pid);
     const before = procStatus(pid);
     const start = performance.now();
-    const latencies = await sendAll(ports.smtp, clientTls(), jobs, 10);
+    const latencies = await sendAll(ports.smtp, clientTls, jobs, 10);
     const smtpSeconds = (performance.now() - start) / 1000;
     const deliveredAfterMs = await allDelivered(ports.http, ca());
     const after = procStatus(pid);
@@ -177,7 +178,7 @@ await withTempDir('kim-bench-mail-', async (dir) => {
   // (b) 10 × 25 MiB in parallel, on a fresh server warmed with a few small messages.
   running = await startServer();
   pid = running.pid;
-  await sendAll(ports.smtp, clientTls(), small.slice(0, 10), 10);
+  await sendAll(ports.smtp, clientTls, small.slice(0, 10), 10);
   await allDelivered(ports.http, ca());
   const big = dotStuffed(message(USERS[0] ?? '', USERS[1] ?? '', 25 * 1024 * 1024, 999_999));
   const bigJobs: SmtpJob[] = Array.from({ length: 10 }, (_, n) => {
@@ -192,7 +193,7 @@ await withTempDir('kim-bench-mail-', async (dir) => {
   resetPeak(pid);
   let before = procStatus(pid);
   let start = performance.now();
-  const bigLatencies = await sendAll(ports.smtp, clientTls(), bigJobs, 10);
+  const bigLatencies = await sendAll(ports.smtp, clientTls, bigJobs, 10);
   const bigSeconds = (performance.now() - start) / 1000;
   const bigDelivered = await allDelivered(ports.http, ca());
   let after = procStatus(pid);
@@ -214,7 +215,7 @@ await withTempDir('kim-bench-mail-', async (dir) => {
   resetPeak(pid);
   before = procStatus(pid);
   start = performance.now();
-  const fetched = await Promise.all(USERS.map((user) => fetchAll(ports.pop3, clientTls(), user, PASSWORD)));
+  const fetched = await Promise.all(USERS.map((user) => fetchAll(ports.pop3, clientTls, user, PASSWORD)));
   const popSeconds = (performance.now() - start) / 1000;
   after = procStatus(pid);
   const messages = fetched.reduce((s, f) => s + f.messages, 0);

@@ -46,8 +46,6 @@ export class DeliveryProcessor {
   private readonly backoff: readonly number[];
   private wake: (() => void) | null = null;
   private woken = false;
-  /** A sweep of the submissions view was asked for (at start, and by `notify`). */
-  private sweepRequested = true;
   /** Submissions handed over as they were accepted, not yet started. */
   private readonly handedOver = new Set<string>();
   private readonly inFlight = new Set<string>();
@@ -68,25 +66,17 @@ export class DeliveryProcessor {
     this.wake?.();
   }
 
-  /** Call when submissions may be due that were not handed over: sweeps the view now. */
-  notify(): void {
-    this.sweepRequested = true;
-    this.woken = true;
-    this.wake?.();
-  }
-
   async run(signal: AbortSignal): Promise<void> {
     const concurrency = this.options.concurrency ?? 4;
     const sweepEveryMs = this.options.idleMs ?? 1000;
     const running = new Set<Promise<void>>();
-    let lastSweep = Number.NEGATIVE_INFINITY;
+    let lastSweep = Number.NEGATIVE_INFINITY; // the first turn sweeps: what a restart left pending
     while (!signal.aborted) {
       this.woken = false;
       const ids = [...this.handedOver];
       this.handedOver.clear();
       const nowMs = this.now().getTime();
-      if (this.sweepRequested || nowMs - lastSweep >= sweepEveryMs) {
-        this.sweepRequested = false;
+      if (nowMs - lastSweep >= sweepEveryMs) {
         lastSweep = nowMs;
         ids.push(...this.due(concurrency * 4));
       }
