@@ -9,8 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as netConnect, createServer as createNetServer } from 'node:net';
 import type { Server as NetServer, Socket as NetSocket } from 'node:net';
-import { connect } from 'node:tls';
-import type { TLSSocket } from 'node:tls';
 import { createDevPki } from '../../adapters/tls/index.js';
 import { startPop3Proxy } from '../../src/clientmodul/pop3/proxy.js';
 import type { Pop3ProxyOptions, RunningPop3Proxy } from '../../src/clientmodul/pop3/proxy.js';
@@ -19,7 +17,10 @@ import type { RunningSmtpProxy, SmtpProxyOptions } from '../../src/clientmodul/s
 import { silentLogger } from '../../src/logging/logger.js';
 import { DOMAIN, PASSWORD, startTestFachdienst } from '../support/fachdienst.js';
 import type { TestFachdienst } from '../support/fachdienst.js';
+import { Pop3Raw } from '../support/pop3Raw.js';
 import { ScriptedIncoming, ScriptedOutgoing } from './processors.js';
+
+export { Pop3Raw };
 
 export { DOMAIN, PASSWORD };
 export const addr = (local: string): string => `${local}@${DOMAIN}`;
@@ -137,141 +138,7 @@ def pop_login(port, user, password):
             time.sleep(0.05)
 `;
 
-/**
- * A raw POP3 client over TLS that sees exactly what the proxy sends: status lines and multi-line
- * bodies as bytes (still dot-stuffed), and can pipeline.
- */
-export class RawPop3 {
-  readonly closed: Promise<void>;
-  greeting = '';
-  #buffer: Buffer = Buffer.alloc(0);
-  #ended = false;
-  #wake: (() => void) | null = null;
-
-  private constructor(readonly socket: TLSSocket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.#buffer = Buffer.concat([this.#buffer, chunk]);
-      this.#wake?.();
-    });
-    this.closed = new Promise((resolve) =>
-      socket.once('close', () => {
-        this.#ended = true;
-        this.#wake?.();
-        resolve();
-      }),
-    );
-    socket.on('error', () => undefined);
-  }
-
-  static async open(port: number, ca: string): Promise<RawPop3> {
-    const socket = await new Promise<TLSSocket>((resolve, reject) => {
-      const s = connect({ host: '127.0.0.1', port, ca, servername: 'localhost' });
-      s.once('secureConnect', () => {
-        s.off('error', reject);
-        resolve(s);
-      });
-      s.once('error', reject);
-    });
-    const client = new RawPop3(socket);
-    client.greeting = await client.line();
-    return client;
-  }
-
-  /** USER/PASS through the proxy, retried while the Fachdienst maildrop is still [IN-USE]. */
-  static async login(port: number, ca: string, user: string, password: string): Promise<RawPop3> {
-    for (let attempt = 0; ; attempt++) {
-      const client = await RawPop3.open(port, ca);
-      const userReply = await client.command(`USER ${user}`);
-      if (!userReply.startsWith('+OK')) throw new Error(`USER: ${userReply}`);
-      const reply = await client.command(`PASS ${password}`);
-      if (reply.startsWith('+OK')) return client;
-      client.close();
-      if (!reply.includes('[IN-USE]') || attempt >= 100) throw new Error(`PASS: ${reply}`);
-      await sleep(50);
-    }
-  }
-
-  write(data: string): void {
-    this.socket.write(data);
-  }
-
-  async command(line: string): Promise<string> {
-    this.socket.write(`${line}\r\n`);
-    return this.line();
-  }
-
-  /** The next line, without CRLF. */
-  async line(timeoutMs = 15_000): Promise<string> {
-    const bytes = await this.#take((b) => {
-      const lf = b.indexOf('\r\n');
-      return lf < 0 ? null : lf + 2;
-    }, timeoutMs);
-    return bytes.subarray(0, bytes.length - 2).toString('utf8');
-  }
-
-  /** The body of a multi-line answer up to and including the terminating ".\r\n", as sent. */
-  async body(timeoutMs = 60_000): Promise<Buffer> {
-    return this.#take((b) => {
-      if (b.subarray(0, 3).equals(Buffer.from('.\r\n'))) return 3;
-      const at = b.indexOf('\r\n.\r\n');
-      return at < 0 ? null : at + 5;
-    }, timeoutMs);
-  }
-
-  /** A multi-line command: status line, and the body when the status is +OK. */
-  async multi(line: string): Promise<{ status: string; body: Buffer }> {
-    const status = await this.command(line);
-    return { status, body: status.startsWith('+OK') ? await this.body() : Buffer.alloc(0) };
-  }
-
-  /** Everything still buffered (for "nothing more was sent" checks). */
-  get unread(): string {
-    return this.#buffer.toString('latin1');
-  }
-
-  get isEnded(): boolean {
-    return this.#ended;
-  }
-
-  async waitClosed(timeoutMs = 10_000): Promise<void> {
-    await Promise.race([
-      this.closed,
-      sleep(timeoutMs).then(() => {
-        throw new Error('connection not closed');
-      }),
-    ]);
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-
-  async #take(find: (buffer: Buffer) => number | null, timeoutMs: number): Promise<Buffer> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const end = find(this.#buffer);
-      if (end !== null) {
-        const out = this.#buffer.subarray(0, end);
-        this.#buffer = this.#buffer.subarray(end);
-        return out;
-      }
-      if (this.#ended)
-        throw new Error(`connection closed; unread: ${JSON.stringify(this.unread.slice(0, 200))}`);
-      const left = until - Date.now();
-      if (left <= 0) throw new Error(`nothing in time; unread: ${JSON.stringify(this.unread.slice(0, 200))}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#wake = null;
-    }
-  }
-}
-
-/** Un-stuffs a multi-line body (as RawPop3.body returns it) into the message it carries. */
+/** Un-stuffs a multi-line body (as Pop3Raw.body returns it) into the message it carries. */
 export function unstuff(body: Buffer): Buffer {
   const text = body.toString('latin1');
   const content = text === '.\r\n' ? '' : text.slice(0, -3);
@@ -300,12 +167,12 @@ export async function settled(fd: TestFachdienst, timeoutMs = 15_000): Promise<v
  */
 export async function drainMailbox(fd: TestFachdienst, ca: string, address: string): Promise<Buffer[]> {
   await settled(fd);
-  const client = await RawPop3.login(fd.app.ports.pop3, ca, address, PASSWORD);
+  const client = await Pop3Raw.loggedIn(fd.app.ports.pop3, ca, address, PASSWORD);
   const stat = await client.command('STAT');
   const count = Number(stat.split(' ')[1]);
   const messages: Buffer[] = [];
   for (let n = 1; n <= count; n++) {
-    const { status, body } = await client.multi(`RETR ${n}`);
+    const { status, body } = await client.multiBody(`RETR ${n}`);
     if (!status.startsWith('+OK')) throw new Error(`RETR ${n}: ${status}`);
     messages.push(unstuff(body));
     await client.command(`DELE ${n}`);

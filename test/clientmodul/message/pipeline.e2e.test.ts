@@ -14,7 +14,7 @@ import { silentLogger } from '../../../src/logging/logger.js';
 import { RawSmtp, rawTransaction } from '../../fachdienst/smtp/support.js';
 import { createTestCards, fieldValues } from '../../support/clientmodul/kimCards.js';
 import type { TestCard, TestCards } from '../../support/clientmodul/kimCards.js';
-import { addr, clientUsername, PASSWORD, RawPop3, settled, startStack, unstuff } from '../support.js';
+import { addr, clientUsername, PASSWORD, Pop3Raw, settled, startStack, unstuff } from '../support.js';
 import type { Stack } from '../support.js';
 
 const ALICE = addr('alice');
@@ -65,7 +65,7 @@ afterAll(async () => {
 /** Every message of `address`, retrieved through the POP3 proxy. */
 async function retrieve(address: string): Promise<Buffer[]> {
   await settled(stack.fd);
-  const client = await RawPop3.login(
+  const client = await Pop3Raw.loggedIn(
     stack.pop3.port,
     stack.pki.ca,
     clientUsername(address, stack.fd.app.ports.pop3),
@@ -74,7 +74,7 @@ async function retrieve(address: string): Promise<Buffer[]> {
   const count = Number((await client.command('STAT')).split(' ')[1]);
   const messages: Buffer[] = [];
   for (let n = 1; n <= count; n++) {
-    const { status, body } = await client.multi(`RETR ${n}`);
+    const { status, body } = await client.multiBody(`RETR ${n}`);
     if (!status.startsWith('+OK')) throw new Error(`RETR ${n}: ${status}`);
     messages.push(unstuff(body));
     await client.command(`DELE ${n}`);

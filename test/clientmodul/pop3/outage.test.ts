@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startPop3Proxy } from '../../../src/clientmodul/pop3/proxy.js';
 import type { Pop3ProxyOptions, RunningPop3Proxy } from '../../../src/clientmodul/pop3/proxy.js';
 import { silentLogger } from '../../../src/logging/logger.js';
-import { addr, PASSWORD, RawPop3, sleep, startStack, TcpRelay } from '../support.js';
+import { addr, PASSWORD, Pop3Raw, sleep, startStack, TcpRelay } from '../support.js';
 import type { Stack } from '../support.js';
 
 const BOB = addr('bob');
@@ -28,7 +28,7 @@ afterEach(async () => {
   await relay.close();
 });
 
-async function loginThroughRelay(options: Partial<Pop3ProxyOptions> = {}): Promise<RawPop3> {
+async function loginThroughRelay(options: Partial<Pop3ProxyOptions> = {}): Promise<Pop3Raw> {
   relay = await TcpRelay.start(stack.fd.app.ports.pop3);
   proxy = await startPop3Proxy({
     port: 0,
@@ -38,7 +38,7 @@ async function loginThroughRelay(options: Partial<Pop3ProxyOptions> = {}): Promi
     logger: silentLogger(),
     ...options,
   });
-  return RawPop3.login(proxy.port, stack.pki.ca, BOB, PASSWORD);
+  return Pop3Raw.loggedIn(proxy.port, stack.pki.ca, BOB, PASSWORD);
 }
 
 describe('POP3 proxy: Fachdienst connection', () => {

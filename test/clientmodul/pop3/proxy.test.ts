@@ -8,7 +8,7 @@ import { silentLogger } from '../../../src/logging/logger.js';
 import { freePort } from '../../support/fachdienst.js';
 import { RawSmtp, rawTransaction, simpleMessage } from '../../fachdienst/smtp/support.js';
 import { OPENED_HEADER, openThrowsOn, openWithHeader } from '../processors.js';
-import { addr, clientUsername, PASSWORD, RawPop3, settled, startStack, unstuff } from '../support.js';
+import { addr, clientUsername, PASSWORD, Pop3Raw, settled, startStack, unstuff } from '../support.js';
 import type { Stack } from '../support.js';
 
 const ALICE = addr('alice');
@@ -50,17 +50,17 @@ beforeEach(() => {
   stack.incoming.handler = openWithHeader;
 });
 
-const viaProxy = (user = bob): Promise<RawPop3> =>
-  RawPop3.login(stack.pop3.port, stack.pki.ca, user, PASSWORD);
+const viaProxy = (user = bob): Promise<Pop3Raw> =>
+  Pop3Raw.loggedIn(stack.pop3.port, stack.pki.ca, user, PASSWORD);
 
 /** The Fachdienst's own answers to `commands` (multi-line bodies included), for comparison. */
 async function direct(address: string, commands: readonly string[]): Promise<string[]> {
-  const client = await RawPop3.login(stack.fd.app.ports.pop3, stack.pki.ca, address, PASSWORD);
+  const client = await Pop3Raw.loggedIn(stack.fd.app.ports.pop3, stack.pki.ca, address, PASSWORD);
   const out: string[] = [];
   for (const line of commands) {
     const multi = /^(LIST|UIDL|CAPA|TOP \d+ \d+|RETR \d+)$/.test(line);
     if (multi) {
-      const { status, body } = await client.multi(line);
+      const { status, body } = await client.multiBody(line);
       out.push(status, body.toString('latin1'));
     } else {
       out.push(await client.command(line));
@@ -71,16 +71,16 @@ async function direct(address: string, commands: readonly string[]): Promise<str
   return out;
 }
 
-async function closeProxied(client: RawPop3): Promise<void> {
+async function closeProxied(client: Pop3Raw): Promise<void> {
   expect(await client.command('QUIT')).toMatch(/^\+OK/);
   await client.waitClosed();
 }
 
 describe('POP3 proxy: before login (Tab_POP3_Ant_Init)', () => {
   it('greets and answers CAPA itself', async () => {
-    const client = await RawPop3.open(stack.pop3.port, stack.pki.ca);
+    const client = await Pop3Raw.open(stack.pop3.port, stack.pki.ca);
     expect(client.greeting).toMatch(/^\+OK /);
-    const capa = await client.multi('CAPA');
+    const capa = await client.multiBody('CAPA');
     expect(capa.status).toMatch(/^\+OK/);
     expect(capa.body.toString()).toBe(
       'TOP\r\nUSER\r\nSASL PLAIN\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n.\r\n',
@@ -94,14 +94,14 @@ describe('POP3 proxy: before login (Tab_POP3_Ant_Init)', () => {
   });
 
   it('passes the login to the Fachdienst and its answer to the client', async () => {
-    const client = await RawPop3.open(stack.pop3.port, stack.pki.ca);
+    const client = await Pop3Raw.open(stack.pop3.port, stack.pki.ca);
     expect(await client.command(`USER ${bob}`)).toBe('+OK send PASS');
     expect(await client.command(`PASS ${PASSWORD}`)).toMatch(/^\+OK maildrop has 3 messages \(\d+ octets\)$/);
     await closeProxied(client);
   });
 
   it('refuses a wrong password with -ERR [AUTH] and lets the client try again', async () => {
-    const client = await RawPop3.open(stack.pop3.port, stack.pki.ca);
+    const client = await Pop3Raw.open(stack.pop3.port, stack.pki.ca);
     await client.command(`USER ${bob}`);
     expect(await client.command('PASS wrong')).toBe('-ERR [AUTH] Authentication failed');
     await client.command(`USER ${bob}`);
@@ -110,7 +110,7 @@ describe('POP3 proxy: before login (Tab_POP3_Ant_Init)', () => {
   });
 
   it('refuses a malformed username with -ERR [AUTH] and closes after the third failed login', async () => {
-    const client = await RawPop3.open(stack.pop3.port, stack.pki.ca);
+    const client = await Pop3Raw.open(stack.pop3.port, stack.pki.ca);
     expect(await client.command(`USER ${BOB}#127.0.0.1:995`)).toMatch(
       /^-ERR \[AUTH\] username must be a KIM address or address#host:port#MandantId/,
     );
@@ -123,11 +123,11 @@ describe('POP3 proxy: before login (Tab_POP3_Ant_Init)', () => {
 
   it('supports AUTH PLAIN with an initial response and as a continuation, and its cancel', async () => {
     const token = Buffer.from(`\0${bob}\0${PASSWORD}`).toString('base64');
-    const first = await RawPop3.open(stack.pop3.port, stack.pki.ca);
+    const first = await Pop3Raw.open(stack.pop3.port, stack.pki.ca);
     expect(await first.command(`AUTH PLAIN ${token}`)).toMatch(/^\+OK maildrop has 3 messages/);
     await closeProxied(first);
 
-    const second = await RawPop3.open(stack.pop3.port, stack.pki.ca);
+    const second = await Pop3Raw.open(stack.pop3.port, stack.pki.ca);
     expect(await second.command('AUTH PLAIN')).toBe('+ ');
     expect(await second.command('*')).toBe('-ERR authentication cancelled');
     expect(await second.command('AUTH PLAIN')).toBe('+ ');
@@ -150,7 +150,7 @@ describe('POP3 proxy: before login (Tab_POP3_Ant_Init)', () => {
       logger: silentLogger(),
     });
     try {
-      const client = await RawPop3.open(proxy.port, stack.pki.ca);
+      const client = await Pop3Raw.open(proxy.port, stack.pki.ca);
       await client.command(`USER ${BOB}`);
       expect(await client.command(`PASS ${PASSWORD}`)).toBe(
         '-ERR [SYS/TEMP] Fachdienst not reachable, try again later',
@@ -173,7 +173,7 @@ describe('POP3 proxy: after login', () => {
     const actual: string[] = [];
     for (const line of commands) {
       if (line === 'LIST' || line === 'UIDL') {
-        const { status, body } = await client.multi(line);
+        const { status, body } = await client.multiBody(line);
         actual.push(status, body.toString('latin1'));
       } else {
         actual.push(await client.command(line));
@@ -188,7 +188,7 @@ describe('POP3 proxy: after login', () => {
     expect(status).toMatch(/^\+OK/);
     const original = unstuff(Buffer.from(body!, 'latin1'));
     const client = await viaProxy();
-    const retr = await client.multi('RETR 1');
+    const retr = await client.multiBody('RETR 1');
     await closeProxied(client);
     const opened = Buffer.concat([Buffer.from(OPENED_HEADER), original]);
     expect(retr.status).toBe(`+OK ${opened.length} octets`);
@@ -207,7 +207,7 @@ describe('POP3 proxy: after login', () => {
       '-ERR [SYS/TEMP] Message could not be processed, try again later',
     );
     expect(await client.command('NOOP')).toBe('+OK');
-    const retr = await client.multi('RETR 3');
+    const retr = await client.multiBody('RETR 3');
     expect(retr.status).toMatch(/^\+OK \d+ octets$/);
     expect(retr.body.toString()).toContain('Subject: third');
     await closeProxied(client);
@@ -217,7 +217,7 @@ describe('POP3 proxy: after login', () => {
     const [, header] = await direct(BOB, ['TOP 1 0']);
     expect(header).toContain('\r\nMIME-Version: 1.0\r\n');
     const client = await viaProxy();
-    const top = await client.multi('TOP 1 10');
+    const top = await client.multiBody('TOP 1 10');
     await closeProxied(client);
     expect(top.status).toMatch(/^\+OK/);
     expect(top.body.toString('latin1')).toBe(header!.replace('MIME-Version: 1.0\r\n', ''));
@@ -274,7 +274,7 @@ describe('POP3 proxy: timeouts', () => {
       clientTimeoutMs: 300,
     });
     try {
-      const client = await RawPop3.login(proxy.port, stack.pki.ca, bob, PASSWORD);
+      const client = await Pop3Raw.loggedIn(proxy.port, stack.pki.ca, bob, PASSWORD);
       expect(await client.command('DELE 1')).toMatch(/^\+OK/);
       expect(await client.line()).toBe('-ERR timeout');
       await client.waitClosed();

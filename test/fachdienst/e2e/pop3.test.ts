@@ -106,20 +106,8 @@ async function curl(user: string, path: string, ...extra: string[]) {
 }
 
 /** Logs in with the raw client; waits while a just-dropped session still holds the maildrop. */
-async function login(address: string): Promise<Pop3Raw> {
-  return eventually(
-    async () => {
-      const client = await Pop3Raw.open(t.app.ports.pop3, t.ca);
-      const reply = await client.login(address, PASSWORD);
-      if (reply.startsWith('+OK')) return client;
-      await client.drop();
-      if (reply.startsWith('-ERR [IN-USE]')) return undefined;
-      throw new Error(`login of ${address} failed: ${reply}`);
-    },
-    3_000,
-    `login of ${address}`,
-    50,
-  );
+function login(address: string): Promise<Pop3Raw> {
+  return Pop3Raw.loggedIn(t.app.ports.pop3, t.ca, address, PASSWORD, 3_000);
 }
 
 describe('POP3 over the real Fachdienst', () => {
