@@ -3,6 +3,7 @@
  * committed together, one WAL fsync for all of them, off the event loop that serves SMTP/POP3.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { serveGroupCommits } from '../../threads/groupCommitWorker.js';
 import { openSmallBlobDatabase } from './database.js';
 import type { FromSmallBlobWriter, SmallBlobWriterData, ToSmallBlobWriter } from './protocol.js';
 
@@ -19,9 +20,6 @@ const put = db.prepare<[string, Uint8Array, number]>(
 const remove = db.prepare<[string]>(`DELETE FROM blobs WHERE ref = ?`);
 const removeIf = db.prepare<[string, number]>(`DELETE FROM blobs WHERE ref = ? AND created_ms = ?`);
 
-let queue: Op[] = [];
-let scheduled = false;
-
 const commit = db.transaction((ops: Op[]) =>
   ops.map((op) => {
     if (op.kind === 'put') return put.run(op.ref, op.data, op.nowMs).changes > 0;
@@ -30,36 +28,19 @@ const commit = db.transaction((ops: Op[]) =>
   }),
 );
 
-function flush(): void {
-  scheduled = false;
-  const batch = queue;
-  queue = [];
-  if (batch.length === 0) return;
-  let message: FromSmallBlobWriter;
-  try {
-    const changed = commit(batch);
-    message = {
-      kind: 'batch',
-      outcomes: batch.map((op, i) => ({ id: op.id, ok: true, changed: changed[i] === true })),
-    };
-  } catch (error) {
-    const text = error instanceof Error ? error.message : String(error);
-    message = { kind: 'batch', outcomes: batch.map((op) => ({ id: op.id, ok: false, message: text })) };
-  }
-  port?.postMessage(message);
-}
-
-port.on('message', (message: ToSmallBlobWriter) => {
-  if (message.kind !== 'close') {
-    queue.push(message);
-    if (!scheduled) {
-      scheduled = true;
-      setImmediate(flush);
+serveGroupCommits<Op>(
+  port,
+  (batch): FromSmallBlobWriter => {
+    try {
+      const changed = commit(batch);
+      return {
+        kind: 'batch',
+        outcomes: batch.map((op, i) => ({ id: op.id, ok: true, changed: changed[i] === true })),
+      };
+    } catch (error) {
+      const text = error instanceof Error ? error.message : String(error);
+      return { kind: 'batch', outcomes: batch.map((op) => ({ id: op.id, ok: false, message: text })) };
     }
-    return;
-  }
-  flush();
-  db.close();
-  port.postMessage({ kind: 'closed' } satisfies FromSmallBlobWriter);
-  port.close();
-});
+  },
+  () => db.close(),
+);
