@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { TieredBlobStore } from '../../adapters/blobstore/index.js';
 import { SqliteEventStore } from '../../adapters/eventstore/index.js';
-import { createDevPki, loadTlsCredentials, tlsServerOptions } from '../../adapters/tls/index.js';
+import { createDevPki, loadTlsCredentials, TLS_CIPHERS, tlsServerOptions } from '../../adapters/tls/index.js';
 import type { TlsCredentials } from '../../adapters/tls/index.js';
 import { accountsProjection } from '../../projections/accounts.js';
 import { maildropProjection } from '../../projections/maildrop.js';
@@ -136,7 +136,7 @@ export async function startFachdienst(config: FachdienstConfig, log: Logger): Pr
       authenticator,
       log: log.child({ component: 'pop3' }),
     }),
-    tls: { key: tls.key, cert: tls.cert, ca: tls.ca },
+    tls: { key: tls.key, cert: tls.cert, ca: tls.ca, ciphers: TLS_CIPHERS },
     logger: log.child({ component: 'pop3' }),
     hostname: config.hostname,
   });

@@ -16,6 +16,7 @@ import { notifyOf } from './acceptance.js';
 import { useFastDataScan } from './fastDataScan.js';
 import { removeGreetingDelay } from './greeting.js';
 import { guardTlsGetProtocol } from './tlsProtocolGuard.js';
+import { TLS_CIPHERS } from '../../../adapters/tls/index.js';
 import type { Routing } from '../routing.js';
 import { replies, SmtpReply } from './replies.js';
 import { useOwnSizeRefusal } from './sizeRefusal.js';
@@ -88,6 +89,8 @@ export async function startSmtpServer(
     key: options.tls.key,
     cert: options.tls.cert,
     minVersion: 'TLSv1.2',
+    ciphers: TLS_CIPHERS,
+    honorCipherOrder: true,
     name: options.hostname,
     banner: 'KIM Fachdienst ESMTP',
     size: options.maxMessageSize,

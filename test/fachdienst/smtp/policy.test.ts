@@ -266,6 +266,41 @@ describe('TLS', () => {
   });
 });
 
+describe('cipher suites', () => {
+  // Same forward-secret AEAD list as the HTTPS port and the Clientmodul (TLS_CIPHERS): a TLS 1.2
+  // client that offers only CBC-mode suites gets a handshake failure on both mail ports.
+  it.each(['smtp', 'pop3'] as const)('%s refuses a TLS 1.2 client with only CBC suites', async (port) => {
+    const offer = async (cipher: string) =>
+      run(
+        'openssl',
+        [
+          's_client',
+          '-connect',
+          `127.0.0.1:${fd.app.ports[port]}`,
+          '-tls1_2',
+          '-cipher',
+          cipher,
+          '-CAfile',
+          fd.caFile,
+        ],
+        { timeoutMs: 10_000 },
+      );
+    const cbc = await offer('ECDHE-RSA-AES128-SHA256:ECDHE-RSA-AES256-SHA384:ECDHE-RSA-AES128-SHA');
+    expect(cbc.code).not.toBe(0);
+    expect(cbc.stderr).toMatch(/handshake failure/i);
+    // The same client with a GCM suite gets in (so the refusal above is about the suites).
+    const gcm = await RawSmtp.connect(fd.app.ports[port], fd.ca, {
+      maxVersion: 'TLSv1.2',
+      ciphers: 'ECDHE-RSA-AES128-GCM-SHA256',
+    });
+    try {
+      expect(gcm.socket.getCipher().name).toBe('ECDHE-RSA-AES128-GCM-SHA256');
+    } finally {
+      gcm.close();
+    }
+  });
+});
+
 describe('message boundaries', () => {
   it('stores DATA containing <LF>.<CRLF> and <CRLF>.<LF> followed by commands as ONE message, bare LFs normalised', async () => {
     const before = await countSubmissions(fd);
