@@ -1,12 +1,10 @@
 import { hostname as osHostname } from 'node:os';
-import type { Socket } from 'node:net';
-import { createServer } from 'node:tls';
-import type { TLSSocket } from 'node:tls';
 import { TLS_CIPHERS } from '../../../adapters/tls/index.js';
 import type { Logger } from '../../logging/logger.js';
 import type { IncomingMailProcessor } from '../ports.js';
 import type { UpstreamTlsOptions } from '../upstream/connect.js';
 import type { UpstreamEndpoint } from '../username.js';
+import { createSessionServer } from '../../fachdienst/pop3/sessionServer.js';
 import { Pop3ProxySession } from './session.js';
 
 export interface Pop3ProxyOptions {
@@ -43,7 +41,6 @@ export interface RunningPop3Proxy {
 }
 
 const FIVE_MINUTES = 5 * 60_000;
-const HANDSHAKE_TIMEOUT_MS = 30_000;
 
 /** The Clientmodul's POP3 proxy (kim-domain §7.3): implicit TLS towards the mail program. */
 export async function startPop3Proxy(options: Pop3ProxyOptions): Promise<RunningPop3Proxy> {
@@ -61,42 +58,18 @@ export async function startPop3Proxy(options: Pop3ProxyOptions): Promise<Running
     processor: options.processor,
     logger: log,
   };
-  const sessions = new Set<Pop3ProxySession>();
-  const sockets = new Set<Socket>();
-  let closing: Promise<void> | null = null;
-
-  const server = createServer(
+  const served = createSessionServer(
     {
       key: options.tls.key,
       cert: options.tls.cert,
       minVersion: 'TLSv1.2',
       ciphers: TLS_CIPHERS,
       honorCipherOrder: true,
-      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
-      // Commands pipelined before the client's close are still answered; the session ends the socket.
-      allowHalfOpen: true,
     },
-    (socket: TLSSocket) => {
-      if (closing !== null) {
-        socket.destroy();
-        return;
-      }
-      const session = new Pop3ProxySession(socket, sessionOptions);
-      sessions.add(session);
-      void session.done.then(() => sessions.delete(session));
-      session.start();
-    },
+    (socket) => new Pop3ProxySession(socket, sessionOptions),
+    log,
   );
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  server.on('tlsClientError', (error: Error) => {
-    log.info(
-      { err: { message: error.message, code: (error as NodeJS.ErrnoException).code } },
-      'TLS handshake failed',
-    );
-  });
+  const { server } = served;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -111,17 +84,8 @@ export async function startPop3Proxy(options: Pop3ProxyOptions): Promise<Running
   return {
     port,
     get connections() {
-      return sessions.size;
+      return served.connections;
     },
-    close() {
-      closing ??= (async () => {
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        for (const session of sessions) session.shutdown();
-        for (const socket of sockets) socket.destroy();
-        await Promise.all([...sessions].map((session) => session.done));
-        await stopped;
-      })();
-      return closing;
-    },
+    close: () => served.close(),
   };
 }

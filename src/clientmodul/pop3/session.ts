@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { parseCommand } from '../../fachdienst/pop3/commands.js';
-import { LineReader } from '../../fachdienst/pop3/lineReader.js';
+import { Pop3Connection } from '../../fachdienst/pop3/connection.js';
 import type { InputLine } from '../../fachdienst/pop3/lineReader.js';
 import { multiline } from '../../fachdienst/pop3/replies.js';
 import { decodeSaslPlain } from '../../fachdienst/pop3/saslPlain.js';
@@ -46,16 +46,6 @@ type SessionState =
 const MAX_COMMAND_OCTETS = 253;
 /** RFC 5034: SASL responses are not bound by the command limit; this only bounds memory. */
 const MAX_SASL_RESPONSE_OCTETS = 4096;
-const QUEUE_HIGH = 64;
-const QUEUE_LOW = 8;
-const CLOSE_GRACE_MS = 5_000;
-
-/** The mail program is gone, or the session was given up: stop the current command quietly. */
-class ConnectionGone extends Error {
-  constructor() {
-    super('connection gone');
-  }
-}
 
 /**
  * One POP3 connection of a mail program (kim-domain §7.3). In AUTHORIZATION the proxy answers
@@ -69,101 +59,56 @@ class ConnectionGone extends Error {
  */
 export class Pop3ProxySession {
   readonly id: string = randomUUID();
-  readonly done: Promise<void>;
-  readonly #socket: Socket;
+  readonly #connection: Pop3Connection;
   readonly #options: Pop3ProxySessionOptions;
   readonly #log: Logger;
-  readonly #reader = new LineReader(MAX_SASL_RESPONSE_OCTETS);
-  readonly #queue: InputLine[] = [];
   #state: SessionState = { kind: 'authorization', user: null, awaitingSasl: false };
-  #busy = false;
-  #closing = false;
-  #inputEnded = false;
-  #socketClosed = false;
-  #finished = false;
-  #idleTimer: NodeJS.Timeout | null = null;
   #badCommands = 0;
   #authFailures = 0;
-  #resolveDone: () => void = () => undefined;
 
   constructor(socket: Socket, options: Pop3ProxySessionOptions) {
-    this.#socket = socket;
     this.#options = options;
     this.#log = options.logger.child({ session: this.id });
-    this.done = new Promise((resolve) => {
-      this.#resolveDone = resolve;
-    });
+    socket.on('error', (error: Error) => this.#log.debug({ err: error }, 'pop3 proxy client socket error'));
+    this.#connection = new Pop3Connection(
+      socket,
+      { maxLineOctets: MAX_SASL_RESPONSE_OCTETS, idleTimeoutMs: options.clientTimeoutMs },
+      {
+        line: (line) => this.#handle(line),
+        idle: () => {
+          this.#log.info('pop3 proxy client timeout');
+          this.#dropUpstream();
+          return replies.timeout;
+        },
+        stalled: () => this.#log.info('mail program stopped reading, closing connection'),
+        failed: (error) => this.#log.error({ err: error }, 'pop3 proxy session failed'),
+        inputEnded: () => this.#dropUpstream(),
+        socketClosed: () => this.#dropUpstream(),
+        finished: () =>
+          this.#log.debug(
+            { authFailures: this.#authFailures, badCommands: this.#badCommands },
+            'pop3 proxy session ended',
+          ),
+      },
+    );
+  }
+
+  /** Resolves once the client connection is closed. */
+  get done(): Promise<void> {
+    return this.#connection.done;
   }
 
   start(): void {
-    const socket = this.#socket;
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('end', () => {
-      this.#inputEnded = true;
-      this.#kick();
-    });
-    socket.on('error', (error: Error) => this.#log.debug({ err: error }, 'pop3 proxy client socket error'));
-    socket.on('close', () => this.#onClose());
-    socket.write(`${replies.greeting(this.#options.hostname)}\r\n`);
-    this.#armIdle();
+    this.#connection.start(replies.greeting(this.#options.hostname));
   }
 
   /** Ends the session at once (proxy shutdown); the Fachdienst deletes nothing. */
   shutdown(): void {
-    this.#closing = true;
     this.#dropUpstream();
-    this.#socket.destroy();
+    this.#connection.destroy();
   }
 
-  // ---- input and the command loop -------------------------------------------------------
-
-  #onData(chunk: Buffer): void {
-    if (this.#closing) return;
-    for (const line of this.#reader.push(chunk)) this.#queue.push(line);
-    if (this.#queue.length === 0) return;
-    this.#clearIdle();
-    if (this.#queue.length >= QUEUE_HIGH) this.#socket.pause();
-    this.#kick();
-  }
-
-  #onClose(): void {
-    this.#socketClosed = true;
-    this.#closing = true;
-    this.#clearIdle();
-    this.#dropUpstream();
-    if (!this.#busy) this.#finish();
-  }
-
-  #kick(): void {
-    if (!this.#busy) void this.#pump();
-  }
-
-  async #pump(): Promise<void> {
-    this.#busy = true;
-    try {
-      for (;;) {
-        if (this.#closing) break;
-        const line = this.#queue.shift();
-        if (line === undefined) break;
-        if (this.#queue.length <= QUEUE_LOW && this.#socket.isPaused()) this.#socket.resume();
-        await this.#handle(line);
-      }
-    } catch (error) {
-      if (!(error instanceof ConnectionGone)) this.#log.error({ err: error }, 'pop3 proxy session failed');
-      this.#closing = true;
-      this.#dropUpstream();
-      this.#socket.destroy();
-    } finally {
-      this.#busy = false;
-    }
-    if (this.#socketClosed) {
-      this.#finish();
-    } else if (!this.#closing) {
-      if (this.#inputEnded && this.#queue.length === 0) this.#closeConnection();
-      else this.#armIdle();
-    }
-  }
+  // ---- the command loop -----------------------------------------------------------------
 
   async #handle(line: InputLine): Promise<void> {
     const state = this.#state;
@@ -215,7 +160,7 @@ export class Pop3ProxySession {
         }
         return this.#saslResponse(command.initialResponse);
       case 'QUIT':
-        this.#closing = true;
+        this.#connection.stopReading();
         await this.#send(replies.signOff);
         this.#closeConnection();
         return;
@@ -271,14 +216,14 @@ export class Pop3ProxySession {
       upstream.destroy();
       return this.#authFailed(loginRefusal(status.line));
     }
-    if (this.#closing) {
+    if (this.#connection.closing) {
       upstream.destroy();
       return;
     }
     const transaction = new ProxiedTransaction(upstream, username, {
       processor: this.#options.processor,
       maxMessageSize: this.#options.maxMessageSize,
-      output: { send: (reply) => this.#send(reply), write: (data) => this.#write(data) },
+      output: { send: (reply) => this.#send(reply), write: (data) => this.#connection.write(data) },
       log: this.#log,
     });
     this.#state = { kind: 'transaction', transaction };
@@ -312,11 +257,11 @@ export class Pop3ProxySession {
   async #upstreamFailed(error: UpstreamError, midAnswer: boolean): Promise<void> {
     this.#log.warn({ code: error.code }, 'Fachdienst connection failed');
     this.#dropUpstream();
-    this.#closing = true;
+    this.#connection.stopReading();
     if (midAnswer) {
       // A multi-line answer cannot be turned into an error: without its terminator the client
       // knows the answer is incomplete.
-      this.#socket.destroy();
+      this.#connection.destroy();
       return;
     }
     await this.#send(error.code === 'TIMEOUT' ? replies.upstreamTimeout : replies.upstreamLost).catch(
@@ -328,12 +273,18 @@ export class Pop3ProxySession {
   /** The Fachdienst closed while the client was idle (e.g. its own autologout). */
   #upstreamClosed(transaction: ProxiedTransaction): void {
     const state = this.#state;
-    if (state.kind !== 'transaction' || state.transaction !== transaction || this.#busy || this.#closing)
+    const connection = this.#connection;
+    if (
+      state.kind !== 'transaction' ||
+      state.transaction !== transaction ||
+      connection.busy ||
+      connection.closing
+    )
       return;
     this.#log.info('Fachdienst closed the connection');
-    this.#closing = true;
+    connection.stopReading();
     this.#state = { kind: 'ended' };
-    this.#socket.write(`${replies.upstreamLost}\r\n`);
+    connection.send(replies.upstreamLost).catch(() => undefined);
     this.#closeConnection();
   }
 
@@ -348,7 +299,7 @@ export class Pop3ProxySession {
   async #bad(reply: string): Promise<void> {
     this.#badCommands += 1;
     if (this.#badCommands >= this.#options.maxBadCommands) {
-      this.#closing = true;
+      this.#connection.stopReading();
       await this.#send(replies.tooManyBadCommands);
       this.#closeConnection();
       return;
@@ -357,83 +308,12 @@ export class Pop3ProxySession {
   }
 
   #send(reply: string, addCrlf = true): Promise<void> {
-    return this.#write(addCrlf ? `${reply}\r\n` : reply);
+    return this.#connection.send(reply, addCrlf);
   }
 
-  /** Writes to the mail program; a program that stops reading for clientTimeoutMs is dropped. */
-  async #write(data: string | Buffer): Promise<void> {
-    const socket = this.#socket;
-    if (this.#socketClosed || socket.destroyed || socket.writableEnded) throw new ConnectionGone();
-    if (socket.write(data)) return;
-    await new Promise<void>((resolve, reject) => {
-      const stalled = setTimeout(() => {
-        cleanup();
-        this.#log.info('mail program stopped reading, closing connection');
-        this.#closing = true;
-        socket.destroy();
-        reject(new ConnectionGone());
-      }, this.#options.clientTimeoutMs);
-      const onDrain = (): void => {
-        cleanup();
-        resolve();
-      };
-      const onClose = (): void => {
-        cleanup();
-        reject(new ConnectionGone());
-      };
-      const cleanup = (): void => {
-        clearTimeout(stalled);
-        socket.off('drain', onDrain);
-        socket.off('close', onClose);
-      };
-      socket.on('drain', onDrain);
-      socket.on('close', onClose);
-    });
-  }
-
-  // ---- timers and the end ---------------------------------------------------------------
-
-  #armIdle(): void {
-    this.#clearIdle();
-    if (this.#closing) return;
-    this.#idleTimer = setTimeout(() => this.#onIdle(), this.#options.clientTimeoutMs);
-  }
-
-  #clearIdle(): void {
-    if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
-    this.#idleTimer = null;
-  }
-
-  #onIdle(): void {
-    this.#idleTimer = null;
-    if (this.#busy || this.#closing) return;
-    this.#log.info('pop3 proxy client timeout');
-    this.#closing = true;
-    this.#dropUpstream();
-    if (!this.#socket.destroyed && !this.#socket.writableEnded) this.#socket.write(`${replies.timeout}\r\n`);
-    this.#closeConnection();
-  }
-
-  /** Ends the connection after the queued output; destroys it if the peer does not close. */
+  /** Ends the client connection after the queued output; the Fachdienst connection goes too. */
   #closeConnection(): void {
-    this.#closing = true;
-    this.#queue.length = 0;
-    this.#clearIdle();
-    if (this.#state.kind === 'transaction') this.#dropUpstream();
-    const socket = this.#socket;
-    if (socket.destroyed) return;
-    socket.end();
-    setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
-  }
-
-  #finish(): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    this.#clearIdle();
-    this.#log.debug(
-      { authFailures: this.#authFailures, badCommands: this.#badCommands },
-      'pop3 proxy session ended',
-    );
-    this.#resolveDone();
+    this.#dropUpstream();
+    this.#connection.close();
   }
 }

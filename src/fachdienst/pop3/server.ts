@@ -1,10 +1,9 @@
 import { hostname as osHostname } from 'node:os';
-import type { Socket } from 'node:net';
-import { createServer } from 'node:tls';
-import type { SecureVersion, TLSSocket } from 'node:tls';
+import type { SecureVersion } from 'node:tls';
 import type { Logger } from '../../logging/logger.js';
 import type { Pop3Hooks } from './hooks.js';
 import { Pop3Session } from './session.js';
+import { createSessionServer } from './sessionServer.js';
 
 export interface Pop3TlsOptions {
   readonly key: string | Buffer;
@@ -40,7 +39,6 @@ export interface Pop3Server {
 const DEFAULT_IDLE_TIMEOUT_MS = 600_000;
 const DEFAULT_MAX_BAD_COMMANDS = 10;
 const MAX_AUTH_FAILURES = 3;
-const HANDSHAKE_TIMEOUT_MS = 30_000;
 
 /** A POP3 server with implicit TLS (POP3S, RFC 8314), storage behind {@link Pop3Hooks}. */
 export function createPop3Server(options: Pop3ServerOptions): Pop3Server {
@@ -53,47 +51,20 @@ export function createPop3Server(options: Pop3ServerOptions): Pop3Server {
     maxAuthFailures: MAX_AUTH_FAILURES,
     logger: log,
   };
-  const sessions = new Set<Pop3Session>();
-  const sockets = new Set<Socket>();
-  let closing: Promise<void> | null = null;
-
-  const server = createServer(
+  const served = createSessionServer(
     {
       key: options.tls.key,
       cert: options.tls.cert,
       ...(options.tls.ca === undefined
         ? {}
         : { ca: options.tls.ca as string | Buffer | (string | Buffer)[] }),
-      ...(options.tls.ciphers === undefined ? {} : { ciphers: options.tls.ciphers }),
+      ...(options.tls.ciphers === undefined ? {} : { ciphers: options.tls.ciphers, honorCipherOrder: true }),
       minVersion: options.tls.minVersion ?? 'TLSv1.2',
-      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
-      // Commands pipelined before the client's close are still answered; the session ends the socket.
-      allowHalfOpen: true,
     },
-    (socket: TLSSocket) => {
-      if (closing !== null) {
-        socket.destroy();
-        return;
-      }
-      const session = new Pop3Session(socket, sessionOptions);
-      sessions.add(session);
-      void session.done.then(() => sessions.delete(session));
-      session.start();
-    },
+    (socket) => new Pop3Session(socket, sessionOptions),
+    log,
   );
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
-    log.info(
-      {
-        err: { message: error.message, code: (error as NodeJS.ErrnoException).code },
-        remoteAddress: socket.remoteAddress,
-      },
-      'pop3 TLS handshake failed',
-    );
-  });
+  const { server } = served;
 
   return {
     listen(port, host) {
@@ -108,19 +79,12 @@ export function createPop3Server(options: Pop3ServerOptions): Pop3Server {
         });
       });
     },
-    close() {
-      closing ??= (async () => {
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        for (const session of sessions) session.shutdown();
-        for (const socket of sockets) socket.destroy();
-        await Promise.all([...sessions].map((session) => session.done));
-        await stopped;
-        log.info('pop3 server stopped');
-      })();
-      return closing;
+    async close() {
+      await served.close();
+      log.info('pop3 server stopped');
     },
     get connections() {
-      return sessions.size;
+      return served.connections;
     },
   };
 }

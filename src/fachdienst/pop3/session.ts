@@ -12,7 +12,7 @@ import type {
   Pop3MaildropEntry,
   Pop3OpenResult,
 } from './hooks.js';
-import { LineReader } from './lineReader.js';
+import { ConnectionGone, Pop3Connection } from './connection.js';
 import type { InputLine } from './lineReader.js';
 import { AUTH_FAILURE_REPLIES, OPEN_FAILURE_REPLIES, capabilities, multiline, replies } from './replies.js';
 import { decodeSaslPlain } from './saslPlain.js';
@@ -67,18 +67,6 @@ export type Pop3SessionEnd =
 const MAX_COMMAND_OCTETS = 253;
 /** RFC 5034: SASL responses are not bound by the command limit; this only bounds memory. */
 const MAX_SASL_RESPONSE_OCTETS = 4096;
-/** Pipelined lines queued before the socket is paused, and the level at which it resumes. */
-const QUEUE_HIGH = 64;
-const QUEUE_LOW = 8;
-/** After the server ends a connection, how long the peer gets to close its side. */
-const CLOSE_GRACE_MS = 5_000;
-
-/** The connection is gone (or was given up): stop the current command quietly. */
-class ConnectionGone extends Error {
-  constructor() {
-    super('connection gone');
-  }
-}
 
 /**
  * One POP3 connection: reads lines, runs commands strictly one after the other (so pipelined
@@ -88,39 +76,54 @@ class ConnectionGone extends Error {
  */
 export class Pop3Session {
   readonly id: string = randomUUID();
-  readonly done: Promise<void>;
-  readonly #socket: Socket;
+  readonly #connection: Pop3Connection;
   readonly #options: Pop3SessionOptions;
-  readonly #remoteAddress: string;
   readonly #log: Logger;
-  readonly #reader = new LineReader(MAX_SASL_RESPONSE_OCTETS);
-  readonly #queue: InputLine[] = [];
   readonly #commandCounts: Partial<Record<Pop3CommandName | 'UNKNOWN' | 'LINE', number>> = {};
   #state: Pop3SessionState = { kind: 'authorization', user: null, awaitingSaslResponse: false };
   /** The opened maildrop, to be released when the session ends. */
   #lease: Pop3Maildrop | null = null;
-  #busy = false;
-  #closing = false;
-  #inputEnded = false;
-  #socketClosed = false;
-  #finished = false;
   #end: Pop3SessionEnd | null = null;
-  #idleTimer: NodeJS.Timeout | null = null;
-  #closeTimer: NodeJS.Timeout | null = null;
   #badCommands = 0;
   #authFailures = 0;
   #messagesSent = 0;
   #octetsSent = 0;
-  #resolveDone: () => void = () => undefined;
 
   constructor(socket: Socket, options: Pop3SessionOptions) {
-    this.#socket = socket;
     this.#options = options;
-    this.#remoteAddress = socket.remoteAddress ?? 'unknown';
-    this.#log = options.logger.child({ sessionId: this.id, remoteAddress: this.#remoteAddress });
-    this.done = new Promise((resolve) => {
-      this.#resolveDone = resolve;
+    this.#log = options.logger.child({
+      sessionId: this.id,
+      remoteAddress: socket.remoteAddress ?? 'unknown',
     });
+    socket.on('error', (error: Error) => this.#log.debug({ err: error }, 'pop3 socket error'));
+    this.#connection = new Pop3Connection(
+      socket,
+      { maxLineOctets: MAX_SASL_RESPONSE_OCTETS, idleTimeoutMs: options.idleTimeoutMs },
+      {
+        line: (line) => this.#handle(line),
+        idle: () => {
+          this.#log.info('pop3 autologout');
+          this.#endAs('autologout');
+          return replies.autologout;
+        },
+        stalled: () => {
+          this.#log.info('pop3 client stopped reading, closing connection');
+          this.#endAs('write-stalled');
+        },
+        failed: (error) => {
+          this.#log.error({ err: error }, 'pop3 session failed');
+          this.#endAs('failed');
+        },
+        inputEnded: () => this.#endAs('client-closed'),
+        socketClosed: () => this.#endAs('dropped'),
+        finished: () => this.#finish(),
+      },
+    );
+  }
+
+  /** Resolves once the connection is closed and an opened maildrop was released. */
+  get done(): Promise<void> {
+    return this.#connection.done;
   }
 
   get state(): Pop3SessionState['kind'] {
@@ -128,81 +131,17 @@ export class Pop3Session {
   }
 
   start(): void {
-    const socket = this.#socket;
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('end', () => {
-      this.#inputEnded = true;
-      this.#kick();
-    });
-    socket.on('error', (error: Error) => this.#log.debug({ err: error }, 'pop3 socket error'));
-    socket.on('close', () => this.#onClose());
     this.#log.debug('pop3 session started');
-    socket.write(`${replies.greeting(this.#options.hostname)}\r\n`);
-    this.#armIdle();
+    this.#connection.start(replies.greeting(this.#options.hostname));
   }
 
   /** Ends the session at once (server shutdown). Nothing is deleted. */
   shutdown(): void {
     this.#endAs('shutdown');
-    this.#closing = true;
-    this.#socket.destroy();
+    this.#connection.destroy();
   }
 
-  // ---- input and the command loop -------------------------------------------------------
-
-  #onData(chunk: Buffer): void {
-    if (this.#closing) return;
-    for (const line of this.#reader.push(chunk)) this.#queue.push(line);
-    if (this.#queue.length === 0) return;
-    this.#clearIdle();
-    if (this.#queue.length >= QUEUE_HIGH) this.#socket.pause();
-    this.#kick();
-  }
-
-  #onClose(): void {
-    this.#socketClosed = true;
-    this.#closing = true;
-    this.#endAs('dropped');
-    this.#clearIdle();
-    if (!this.#busy) void this.#finish();
-  }
-
-  #kick(): void {
-    if (!this.#busy) void this.#pump();
-  }
-
-  async #pump(): Promise<void> {
-    this.#busy = true;
-    try {
-      for (;;) {
-        if (this.#closing) break;
-        const line = this.#queue.shift();
-        if (line === undefined) break;
-        if (this.#queue.length <= QUEUE_LOW && this.#socket.isPaused()) this.#socket.resume();
-        await this.#handle(line);
-      }
-    } catch (error) {
-      if (!(error instanceof ConnectionGone)) {
-        this.#log.error({ err: error }, 'pop3 session failed');
-        this.#endAs('failed');
-      }
-      this.#closing = true;
-      this.#socket.destroy();
-    } finally {
-      this.#busy = false;
-    }
-    if (this.#socketClosed) {
-      await this.#finish();
-    } else if (!this.#closing) {
-      if (this.#inputEnded && this.#queue.length === 0) {
-        this.#endAs('client-closed');
-        this.#closeConnection();
-      } else {
-        this.#armIdle();
-      }
-    }
-  }
+  // ---- the command loop -----------------------------------------------------------------
 
   async #handle(line: InputLine): Promise<void> {
     const state = this.#state;
@@ -244,9 +183,9 @@ export class Pop3Session {
     if (this.#badCommands >= this.#options.maxBadCommands) {
       this.#log.info({ badCommands: this.#badCommands }, 'pop3 too many bad commands');
       this.#endAs('bad-commands');
-      this.#closing = true;
+      this.#connection.stopReading();
       await this.#send(replies.tooManyBadCommands);
-      this.#closeConnection();
+      this.#connection.close();
       return;
     }
     await this.#send(reply);
@@ -273,9 +212,9 @@ export class Pop3Session {
         return this.#send(replies.stlsUnsupported);
       case 'QUIT':
         this.#endAs('quit');
-        this.#closing = true;
+        this.#connection.stopReading();
         await this.#send(replies.signOff(this.#options.hostname, null));
-        this.#closeConnection();
+        this.#connection.close();
         return;
       default:
         return this.#bad(replies.wrongState(command.name));
@@ -310,7 +249,7 @@ export class Pop3Session {
   async #login(user: string, password: string): Promise<void> {
     let auth: Pop3AuthResult;
     try {
-      auth = await this.#options.hooks.authenticate(user, password, this.#remoteAddress);
+      auth = await this.#options.hooks.authenticate(user, password, this.#connection.remoteAddress);
     } catch (error) {
       this.#log.error({ err: error }, 'pop3 authenticate hook failed');
       auth = { ok: false, reason: 'unavailable' };
@@ -348,9 +287,9 @@ export class Pop3Session {
     this.#log.info({ reason, failures: this.#authFailures }, 'pop3 authentication failed');
     if (this.#authFailures >= this.#options.maxAuthFailures) {
       this.#endAs('auth-failures');
-      this.#closing = true;
+      this.#connection.stopReading();
       await this.#send(AUTH_FAILURE_REPLIES[reason]);
-      this.#closeConnection();
+      this.#connection.close();
       return;
     }
     await this.#send(AUTH_FAILURE_REPLIES[reason]);
@@ -431,7 +370,7 @@ export class Pop3Session {
       });
     this.#state = { kind: 'update' };
     this.#endAs('quit');
-    this.#closing = true; // commands pipelined after QUIT are not run
+    this.#connection.stopReading(); // commands pipelined after QUIT are not run
     if (uids.length > 0) {
       try {
         await state.maildrop.commitDeletions(uids);
@@ -442,12 +381,12 @@ export class Pop3Session {
       } catch (error) {
         this.#log.error({ err: error, accountId: state.account.accountId }, 'pop3 commitDeletions failed');
         await this.#send(replies.commitFailed);
-        this.#closeConnection();
+        this.#connection.close();
         return;
       }
     }
     await this.#send(replies.signOff(this.#options.hostname, entries.length - uids.length));
-    this.#closeConnection();
+    this.#connection.close();
   }
 
   /**
@@ -478,7 +417,7 @@ export class Pop3Session {
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
         octets += bytes.length;
         const out = stuffer.push(limiter === null ? bytes : limiter.push(bytes));
-        if (out.length > 0) await this.#write(out);
+        if (out.length > 0) await this.#connection.write(out);
         if (limiter?.done === true) break;
       }
     } catch (error) {
@@ -488,8 +427,7 @@ export class Pop3Session {
         'pop3 message stream failed, closing connection',
       );
       this.#endAs('message-failed');
-      this.#closing = true;
-      this.#socket.destroy();
+      this.#connection.destroy();
       throw new ConnectionGone();
     } finally {
       destroyStream(source);
@@ -497,7 +435,7 @@ export class Pop3Session {
     if (limiter === null && octets !== entry.size) {
       this.#log.warn({ uid: entry.uid, expected: entry.size, actual: octets }, 'pop3 message size differs');
     }
-    await this.#writeFlushed(stuffer.end());
+    await this.#connection.writeFlushed(stuffer.end());
     this.#messagesSent++;
     this.#octetsSent += octets;
     return true;
@@ -505,125 +443,18 @@ export class Pop3Session {
 
   // ---- output -------------------------------------------------------------------------------
 
-  /** Writes one reply (a line, or a complete multi-line response when `addCrlf` is false). */
   #send(reply: string, addCrlf = true): Promise<void> {
-    return this.#write(addCrlf ? `${reply}\r\n` : reply);
+    return this.#connection.send(reply, addCrlf);
   }
 
-  async #write(data: string | Buffer): Promise<void> {
-    const socket = this.#socket;
-    if (this.#socketClosed || socket.destroyed || socket.writableEnded) throw new ConnectionGone();
-    if (!socket.write(data)) await this.#drained();
-  }
-
-  /** Waits for 'drain'; a peer that does not read for idleTimeoutMs is disconnected. */
-  #drained(): Promise<void> {
-    const socket = this.#socket;
-    return new Promise((resolve, reject) => {
-      const stalled = setTimeout(() => {
-        cleanup();
-        this.#stalled();
-        reject(new ConnectionGone());
-      }, this.#options.idleTimeoutMs);
-      const onDrain = (): void => {
-        cleanup();
-        resolve();
-      };
-      const onClose = (): void => {
-        cleanup();
-        reject(new ConnectionGone());
-      };
-      const cleanup = (): void => {
-        clearTimeout(stalled);
-        socket.off('drain', onDrain);
-        socket.off('close', onClose);
-      };
-      socket.on('drain', onDrain);
-      socket.on('close', onClose);
-    });
-  }
-
-  /** Writes and waits until the bytes were handed to the OS (the end of a RETR). */
-  #writeFlushed(data: Buffer): Promise<void> {
-    const socket = this.#socket;
-    if (this.#socketClosed || socket.destroyed || socket.writableEnded) {
-      return Promise.reject(new ConnectionGone());
-    }
-    return new Promise((resolve, reject) => {
-      const stalled = setTimeout(() => {
-        cleanup();
-        this.#stalled();
-        reject(new ConnectionGone());
-      }, this.#options.idleTimeoutMs);
-      const onClose = (): void => {
-        cleanup();
-        reject(new ConnectionGone());
-      };
-      const cleanup = (): void => {
-        clearTimeout(stalled);
-        socket.off('close', onClose);
-      };
-      socket.on('close', onClose);
-      socket.write(data, (error) => {
-        cleanup();
-        if (error) reject(new ConnectionGone());
-        else resolve();
-      });
-    });
-  }
-
-  #stalled(): void {
-    this.#log.info('pop3 client stopped reading, closing connection');
-    this.#endAs('write-stalled');
-    this.#closing = true;
-    this.#socket.destroy();
-  }
-
-  // ---- timers and the end ---------------------------------------------------------------
-
-  #armIdle(): void {
-    this.#clearIdle();
-    if (this.#closing) return;
-    this.#idleTimer = setTimeout(() => this.#onIdle(), this.#options.idleTimeoutMs);
-  }
-
-  #clearIdle(): void {
-    if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
-    this.#idleTimer = null;
-  }
-
-  #onIdle(): void {
-    this.#idleTimer = null;
-    if (this.#busy || this.#closing) return;
-    this.#log.info('pop3 autologout');
-    this.#endAs('autologout');
-    this.#closing = true;
-    if (!this.#socket.destroyed && !this.#socket.writableEnded)
-      this.#socket.write(`${replies.autologout}\r\n`);
-    this.#closeConnection();
-  }
-
-  /** Ends the connection after the queued output; destroys it if the peer does not close. */
-  #closeConnection(): void {
-    this.#closing = true;
-    this.#queue.length = 0;
-    this.#clearIdle();
-    const socket = this.#socket;
-    if (socket.destroyed) return;
-    socket.end();
-    this.#closeTimer ??= setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
-    this.#closeTimer.unref();
-  }
+  // ---- the end ----------------------------------------------------------------------------
 
   #endAs(end: Pop3SessionEnd): void {
     this.#end ??= end;
   }
 
+  /** Once, when the connection has closed: release the maildrop, log how the session went. */
   async #finish(): Promise<void> {
-    if (this.#finished) return;
-    this.#finished = true;
-    this.#clearIdle();
-    if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
     const lease = this.#lease;
     this.#lease = null;
     if (lease !== null) {
@@ -644,7 +475,6 @@ export class Pop3Session {
       },
       'pop3 session ended',
     );
-    this.#resolveDone();
   }
 }
 
