@@ -1,6 +1,4 @@
 import { constants, privateDecrypt } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +13,14 @@ import {
   sameRecipientEmails,
 } from '../../../adapters/crypto/index.js';
 import type { CmsErrorCode } from '../../../adapters/crypto/index.js';
-import { concat, createTestPki, openssl, unwrapWith } from '../../support/crypto/testPki.js';
+import {
+  concat,
+  createTestPki,
+  flipped,
+  openssl,
+  unwrapWith,
+  writeIn,
+} from '../../support/crypto/testPki.js';
 import type { TestIdentity, TestPki } from '../../support/crypto/testPki.js';
 
 // Stands in for the signed entity of kim-domain §6.1 step 3: binary, 3.5 segments long.
@@ -34,16 +39,8 @@ let alice: TestIdentity;
 let bob: TestIdentity;
 let stranger: TestIdentity;
 
-async function write(name: string, data: Uint8Array): Promise<string> {
-  const path = join(pki.dir, name);
-  await writeFile(path, data);
-  return path;
-}
-
-function flipped(bytes: Buffer, index: number): Buffer {
-  const copy = Buffer.from(bytes);
-  copy[index] = (copy[index] as number) ^ 0x01;
-  return copy;
+function write(name: string, data: Uint8Array | string): Promise<string> {
+  return writeIn(pki.dir, name, data);
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<CmsErrorCode | 'resolved'> {

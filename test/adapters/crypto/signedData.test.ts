@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { ContentInfo, SignedData } from '@peculiar/asn1-cms';
 import * as asn1js from 'asn1js';
@@ -12,7 +10,7 @@ import {
   verifySignedData,
 } from '../../../adapters/crypto/index.js';
 import type { RecipientEmail } from '../../../adapters/crypto/index.js';
-import { concat, createTestPki, openssl, pssSigner } from '../../support/crypto/testPki.js';
+import { concat, createTestPki, flipped, openssl, pssSigner, writeIn } from '../../support/crypto/testPki.js';
 import type { TestIdentity, TestPki } from '../../support/crypto/testPki.js';
 
 // Step 1 of kim-domain §6.1, with lone CR, LF, NUL and 8-bit bytes that a text-mode tool would mangle.
@@ -29,16 +27,8 @@ let ours: Buffer;
 let oursPath: string;
 const SIGNING_TIME = new Date('2026-05-04T03:02:01Z');
 
-async function write(name: string, data: Uint8Array): Promise<string> {
-  const path = join(pki.dir, name);
-  await writeFile(path, data);
-  return path;
-}
-
-function flipped(bytes: Buffer, index: number): Buffer {
-  const copy = Buffer.from(bytes);
-  copy[index] = (copy[index] as number) ^ 0x01;
-  return copy;
+function write(name: string, data: Uint8Array | string): Promise<string> {
+  return writeIn(pki.dir, name, data);
 }
 
 beforeAll(async () => {

@@ -1,10 +1,9 @@
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAuthEnvelopedData } from '../../../adapters/crypto/index.js';
-import { createTestPki, openssl } from '../../support/crypto/testPki.js';
+import { createTestPki, flipped, openssl, writeIn } from '../../support/crypto/testPki.js';
 import type { TestIdentity, TestPki } from '../../support/crypto/testPki.js';
-import { flipped, kim, kimMail } from './helpers.js';
+import { kim, kimMail } from './helpers.js';
 
 // Stands in for the signed-data entity: binary, with lone CR and LF bytes that must survive.
 const CONTENT = Buffer.concat([
@@ -21,10 +20,8 @@ let stranger: TestIdentity;
 let envelope: Buffer;
 let paths: Record<'mail' | 'der' | 'pem' | 'openssl' | 'opensslDer' | 'pkcs1' | 'signed', string>;
 
-async function write(name: string, data: Uint8Array | string): Promise<string> {
-  const path = join(pki.dir, name);
-  await writeFile(path, data);
-  return path;
+function write(name: string, data: Uint8Array | string): Promise<string> {
+  return writeIn(pki.dir, name, data);
 }
 
 function opensslEncrypt(recipient: TestIdentity, extra: readonly string[]): Buffer {

@@ -107,10 +107,3 @@ export function signedEntity(signedData: Uint8Array): Buffer {
     signedData,
   ]);
 }
-
-export function flipped(bytes: Uint8Array, index: number): Buffer {
-  const copy = Buffer.from(bytes);
-  const at = index < 0 ? copy.length + index : index;
-  copy[at] = (copy[at] as number) ^ 0x01;
-  return copy;
-}

@@ -11,7 +11,8 @@ import {
 import { issueDevCard } from '../../../adapters/konnektor/devCardIssuer.js';
 import { SoftwareKonnektor } from '../../../adapters/konnektor/softwareKonnektor.js';
 import { createDevPki } from '../../../adapters/tls/devPki.js';
-import { flipped, kimMail, kimProcess, shellPipeline, signedEntity } from './helpers.js';
+import { flipped } from '../../support/crypto/testPki.js';
+import { kimMail, kimProcess, shellPipeline, signedEntity } from './helpers.js';
 
 // Real processes: proves that binary output survives process.stdout and a shell pipe.
 const WRAPPED = Buffer.concat([

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { issueDevCard } from '../../../adapters/konnektor/devCardIssuer.js';
 import { createDevPki } from '../../../adapters/tls/devPki.js';
-import { openssl } from '../../support/crypto/testPki.js';
-import { base64Lines, flipped, kim } from './helpers.js';
+import { flipped, openssl, writeIn } from '../../support/crypto/testPki.js';
+import { base64Lines, kim } from './helpers.js';
 
 const SENDER = 'praxis@a.kim.telematik';
 const ALICE = 'Alice@b.kim.telematik';
@@ -30,10 +30,8 @@ let mailPath: string;
 let sealed: Buffer;
 let sealedPath: string;
 
-async function write(name: string, data: Uint8Array): Promise<string> {
-  const path = join(root, name);
-  await writeFile(path, data);
-  return path;
+function write(name: string, data: Uint8Array | string): Promise<string> {
+  return writeIn(root, name, data);
 }
 
 function sealArgs(...extra: string[]): string[] {

@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,8 +6,8 @@ import { createSignedData, recipientEmailFor } from '../../../adapters/crypto/in
 import { issueDevCard } from '../../../adapters/konnektor/devCardIssuer.js';
 import { SoftwareKonnektor } from '../../../adapters/konnektor/softwareKonnektor.js';
 import { createDevPki } from '../../../adapters/tls/devPki.js';
-import { openssl } from '../../support/crypto/testPki.js';
-import { flipped, kim, signedEntity } from './helpers.js';
+import { flipped, openssl, writeIn } from '../../support/crypto/testPki.js';
+import { kim, signedEntity } from './helpers.js';
 
 // The rfc822-wrapped mail of kim-domain §6.1 step 1, with a binary tail that must survive.
 const CONTENT = Buffer.concat([
@@ -47,10 +46,8 @@ function opensslSign(dir: string, extra: readonly string[]): Buffer {
 
 const PSS = ['-keyopt', 'rsa_padding_mode:pss', '-keyopt', 'rsa_pss_saltlen:32'];
 
-async function write(name: string, data: Uint8Array): Promise<string> {
-  const path = join(root, name);
-  await writeFile(path, data);
-  return path;
+function write(name: string, data: Uint8Array | string): Promise<string> {
+  return writeIn(root, name, data);
 }
 
 beforeAll(async () => {

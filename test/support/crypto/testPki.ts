@@ -180,3 +180,18 @@ export function unwrapWith(
 export function concat(chunks: readonly Uint8Array[]): Buffer {
   return Buffer.concat(chunks);
 }
+
+/** Writes `data` to `dir/name` and returns the path (inputs for the openssl CLI and `kim smime`). */
+export async function writeIn(dir: string, name: string, data: Uint8Array | string): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, data);
+  return path;
+}
+
+/** A copy of `bytes` with the lowest bit of byte `index` flipped (negative: from the end). */
+export function flipped(bytes: Uint8Array, index: number): Buffer {
+  const copy = Buffer.from(bytes);
+  const at = index < 0 ? copy.length + index : index;
+  copy[at] = (copy[at] as number) ^ 0x01;
+  return copy;
+}
