@@ -12,7 +12,7 @@
  * used (KOM-LE-A_2012, A_2034, A_2161).
  */
 import { isIPv6 } from 'node:net';
-import { isKimAddress } from '../fachdienst/accounts/kimAddress.js';
+import { isKimAddress } from '../mail/kimAddress.js';
 
 export type ClientProtocol = 'smtp' | 'pop3';
 

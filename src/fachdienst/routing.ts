@@ -1,4 +1,4 @@
-import { domainOf } from './accounts/kimAddress.js';
+import { domainOf } from '../mail/kimAddress.js';
 
 export type Route = 'local' | 'provider' | 'foreign';
 

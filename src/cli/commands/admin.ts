@@ -5,7 +5,7 @@ import type { KimVersion } from '../../../domain/account/index.js';
 import { DomainError } from '../../../domain/shared/errors.js';
 import { dataPaths, defaultDataDir } from '../../config/dataDir.js';
 import { CommandHandler } from '../../core/commandHandler.js';
-import { isKimAddress } from '../../fachdienst/accounts/kimAddress.js';
+import { isKimAddress } from '../../mail/kimAddress.js';
 import {
   changeAccountPassword,
   listAccounts,

@@ -5,7 +5,7 @@
  * (A_21388-01).
  */
 import { randomUUID } from 'node:crypto';
-import { rfc5322Date } from '../../fachdienst/smtp/rfc5322Date.js';
+import { rfc5322Date } from '../../mail/rfc5322Date.js';
 import type { HeaderField } from './headerBlock.js';
 import { hasField, makeField } from './headerBlock.js';
 import type { ClientmodulVersions } from './versions.js';

@@ -3,7 +3,7 @@
  * the originator, destination, date, Message-ID and X-KIM-* fields copied byte for byte from the
  * inner mail, then the fixed Subject, X-KOM-LE-Version, Expires and the S/MIME entity fields.
  */
-import { rfc5322Date } from '../../fachdienst/smtp/rfc5322Date.js';
+import { rfc5322Date } from '../../mail/rfc5322Date.js';
 import type { HeaderField } from './headerBlock.js';
 import { headerBytes, makeField } from './headerBlock.js';
 

@@ -9,7 +9,7 @@ import { hasField, makeField, withCrlf } from './headerBlock.js';
 import { newMessageId } from './innerMail.js';
 import type { MimePart } from './mimeParts.js';
 import { encodedWordField, messagePart, multipartMail, textPart } from './mimeParts.js';
-import { rfc5322Date } from '../../fachdienst/smtp/rfc5322Date.js';
+import { rfc5322Date } from '../../mail/rfc5322Date.js';
 import type { DecryptionFailure, IntegrityCheckResult } from './resultCodes.js';
 import {
   DECRYPTION_ERROR_CODES,

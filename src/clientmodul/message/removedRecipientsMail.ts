@@ -5,7 +5,7 @@
  * Message-ID. From and To are the authenticated address: the mail travels send-to-self through
  * the Fachdienst and must pass its sender checks (A_23421/A_23422).
  */
-import { rfc5322Date } from '../../fachdienst/smtp/rfc5322Date.js';
+import { rfc5322Date } from '../../mail/rfc5322Date.js';
 import type { RemovedRecipient } from '../ports.js';
 import { makeField } from './headerBlock.js';
 import { newMessageId } from './innerMail.js';

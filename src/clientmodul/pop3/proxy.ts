@@ -4,7 +4,7 @@ import type { Logger } from '../../logging/logger.js';
 import type { IncomingMailProcessor } from '../ports.js';
 import type { UpstreamTlsOptions } from '../upstream/connect.js';
 import type { UpstreamEndpoint } from '../username.js';
-import { createSessionServer } from '../../fachdienst/pop3/sessionServer.js';
+import { createSessionServer } from '../../mail/pop3/sessionServer.js';
 import { Pop3ProxySession } from './session.js';
 
 export interface Pop3ProxyOptions {

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { parseCommand } from '../../fachdienst/pop3/commands.js';
-import { Pop3Connection } from '../../fachdienst/pop3/connection.js';
-import type { InputLine } from '../../fachdienst/pop3/lineReader.js';
-import { multiline } from '../../fachdienst/pop3/replies.js';
-import { decodeSaslPlain } from '../../fachdienst/pop3/saslPlain.js';
+import { parseCommand } from '../../mail/pop3/commands.js';
+import { Pop3Connection } from '../../mail/pop3/connection.js';
+import type { InputLine } from '../../mail/pop3/lineReader.js';
+import { multiline } from '../../mail/pop3/multiline.js';
+import { decodeSaslPlain } from '../../mail/pop3/saslPlain.js';
 import type { Logger } from '../../logging/logger.js';
 import type { IncomingMailProcessor } from '../ports.js';
 import type { UpstreamTlsOptions } from '../upstream/connect.js';

@@ -1,5 +1,5 @@
-import { parseCommand } from '../../fachdienst/pop3/commands.js';
-import { DotStuffer } from '../../fachdienst/pop3/dotStuff.js';
+import { parseCommand } from '../../mail/pop3/commands.js';
+import { DotStuffer } from '../../mail/pop3/dotStuff.js';
 import type { Logger } from '../../logging/logger.js';
 import type { IncomingMailProcessor, MessageBytes } from '../ports.js';
 import { UpstreamError } from '../upstream/errors.js';

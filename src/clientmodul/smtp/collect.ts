@@ -1,6 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { BareLfNormalizer } from '../../fachdienst/smtp/bareLf.js';
+import { BareLfNormalizer } from '../../mail/smtp/bareLf.js';
 
 export type CollectedMail =
   | { readonly kind: 'mail'; readonly chunks: Buffer[]; readonly size: number }

@@ -9,7 +9,7 @@ import type { SMTPServer } from 'smtp-server';
  * registered here, a reply whose text already starts with an enhanced status code is sent as it
  * is. Other servers in the process (the Fachdienst in tests) are not affected.
  *
- * Guarded like the Fachdienst's patches (src/fachdienst/smtp/greeting.ts): start-up fails if
+ * Guarded like the Fachdienst's patches (src/mail/smtp/greeting.ts): start-up fails if
  * `send` no longer has the shape this was written against.
  */
 const ENHANCED_PREFIX = /^[245]\.[0-9]{1,3}\.[0-9]{1,3} /;

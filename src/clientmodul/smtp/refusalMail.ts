@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { rfc5322Date } from '../../fachdienst/smtp/rfc5322Date.js';
+import { rfc5322Date } from '../../mail/rfc5322Date.js';
 import type { MessageBytes } from '../ports.js';
 import type { SmtpReply } from '../upstream/smtpReply.js';
 import { formatSmtpReply } from '../upstream/smtpReply.js';

@@ -1,4 +1,4 @@
-import { SmtpReply } from '../../fachdienst/smtp/replies.js';
+import { SmtpReply, tooBig } from '../../mail/smtp/smtpReply.js';
 import type { UpstreamError } from '../upstream/errors.js';
 import type { SmtpReply as UpstreamReply } from '../upstream/smtpReply.js';
 
@@ -20,8 +20,7 @@ export const replies = {
   tooManyAuthFailures: () => new SmtpReply(421, '4.7.0', 'Too many failed logins, closing connection'),
   /** A_23421: MAIL FROM must be the address the client logged in with. */
   senderNotUser: () => new SmtpReply(550, '5.7.1', 'Sender address must be the address of the login'),
-  tooBig: (limit: number) =>
-    new SmtpReply(552, '5.3.4', `Message exceeds fixed maximum message size ${limit}`),
+  tooBig,
   /** The KIM message pipeline failed unexpectedly (KOM-LE-A_2021: 451, the client retries). */
   processingFailed: () => new SmtpReply(451, '4.3.0', 'Message could not be processed, try again later'),
   noRecipientLeft: () => new SmtpReply(451, '4.3.0', 'No recipient left to send to'),

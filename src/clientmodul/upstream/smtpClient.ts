@@ -1,6 +1,6 @@
 import { isIPv6 } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { DotStuffer } from '../../fachdienst/pop3/dotStuff.js';
+import { DotStuffer } from '../../mail/pop3/dotStuff.js';
 import type { MessageBytes } from '../ports.js';
 import type { UpstreamEndpoint } from '../username.js';
 import { connectUpstream } from './connect.js';

@@ -2,7 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import { accountsViewChanges } from '../../../projections/accounts.js';
 import type { ReadModelDb } from '../../../projections/readModelDb.js';
 import { prepared } from '../../../projections/statements.js';
-import { addressKey } from './kimAddress.js';
+import { addressKey } from '../../mail/kimAddress.js';
 
 export type AccountRecordStatus = 'pending' | 'active' | 'locked' | 'deregistered' | 'purged';
 

@@ -7,7 +7,7 @@ import { Account, Mailbox } from '../../core/aggregates.js';
 import type { CommandHandler } from '../../core/commandHandler.js';
 import { uuidv5 } from '../../core/ids.js';
 import { hashPassword } from '../auth/password.js';
-import { addressKey } from './kimAddress.js';
+import { addressKey } from '../../mail/kimAddress.js';
 
 /**
  * The account id of an address. Deriving it from the address makes "one account per address"

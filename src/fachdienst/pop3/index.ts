@@ -19,4 +19,4 @@ export type {
 export { createPop3Server } from './server.js';
 export type { Pop3Server, Pop3ServerOptions, Pop3TlsOptions } from './server.js';
 export type { Pop3SessionEnd, Pop3SessionState } from './session.js';
-export { DotStuffer, DotStuffTransform } from './dotStuff.js';
+export { DotStuffer, DotStuffTransform } from '../../mail/pop3/dotStuff.js';

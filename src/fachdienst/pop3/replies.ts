@@ -1,4 +1,4 @@
-import type { Pop3CommandName } from './commands.js';
+import type { Pop3CommandName } from '../../mail/pop3/commands.js';
 import type { Pop3AuthResult, Pop3OpenResult } from './hooks.js';
 
 /**
@@ -74,9 +74,4 @@ export function capabilities(state: 'authorization' | 'transaction'): readonly s
     'PIPELINING',
     'IMPLEMENTATION KIM-Fachdienst',
   ];
-}
-
-/** A complete multi-line response: status, lines, terminator. Lines must not start with ".". */
-export function multiline(status: string, lines: readonly string[]): string {
-  return lines.length === 0 ? `${status}\r\n.\r\n` : `${status}\r\n${lines.join('\r\n')}\r\n.\r\n`;
 }

@@ -3,7 +3,7 @@ import type { SecureVersion } from 'node:tls';
 import type { Logger } from '../../logging/logger.js';
 import type { Pop3Hooks } from './hooks.js';
 import { Pop3Session } from './session.js';
-import { createSessionServer } from './sessionServer.js';
+import { createSessionServer } from '../../mail/pop3/sessionServer.js';
 
 export interface Pop3TlsOptions {
   readonly key: string | Buffer;

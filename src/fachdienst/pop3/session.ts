@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../logging/logger.js';
-import { parseCommand } from './commands.js';
-import type { Pop3Command, Pop3CommandName } from './commands.js';
-import { DotStuffer } from './dotStuff.js';
+import { parseCommand } from '../../mail/pop3/commands.js';
+import type { Pop3Command, Pop3CommandName } from '../../mail/pop3/commands.js';
+import { DotStuffer } from '../../mail/pop3/dotStuff.js';
 import type {
   Pop3Account,
   Pop3AuthResult,
@@ -12,10 +12,11 @@ import type {
   Pop3MaildropEntry,
   Pop3OpenResult,
 } from './hooks.js';
-import { ConnectionGone, Pop3Connection } from './connection.js';
-import type { InputLine } from './lineReader.js';
-import { AUTH_FAILURE_REPLIES, OPEN_FAILURE_REPLIES, capabilities, multiline, replies } from './replies.js';
-import { decodeSaslPlain } from './saslPlain.js';
+import { ConnectionGone, Pop3Connection } from '../../mail/pop3/connection.js';
+import type { InputLine } from '../../mail/pop3/lineReader.js';
+import { multiline } from '../../mail/pop3/multiline.js';
+import { AUTH_FAILURE_REPLIES, OPEN_FAILURE_REPLIES, capabilities, replies } from './replies.js';
+import { decodeSaslPlain } from '../../mail/pop3/saslPlain.js';
 import { TopLimiter } from './top.js';
 
 export interface Pop3SessionOptions {

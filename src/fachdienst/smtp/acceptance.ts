@@ -6,11 +6,11 @@ import { checkOriginatorHeaders } from '../../../domain/submission/index.js';
 import { Submission } from '../../core/aggregates.js';
 import type { CommandHandler } from '../../core/commandHandler.js';
 import type { Logger } from '../../logging/logger.js';
-import { BareLfFilter } from './bareLf.js';
+import { BareLfFilter } from '../../mail/smtp/bareLf.js';
 import { HeaderCapture } from './headerCapture.js';
 import { parseOriginatorHeaders } from './parseHeaders.js';
 import { replies } from './replies.js';
-import { rfc5322Date } from './rfc5322Date.js';
+import { rfc5322Date } from '../../mail/rfc5322Date.js';
 
 export interface IncomingMessage {
   readonly body: Readable;

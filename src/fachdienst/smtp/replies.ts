@@ -1,17 +1,10 @@
+import { SmtpReply, tooBig } from '../../mail/smtp/smtpReply.js';
+
 /**
  * Every SMTP refusal the Fachdienst gives, in one place: reply code, enhanced status code
  * (RFC 3463) and text. Handlers throw `SmtpReply`; smtp-server sends `responseCode` + message.
  */
-export class SmtpReply extends Error {
-  override readonly name = 'SmtpReply';
-  constructor(
-    readonly responseCode: number,
-    readonly enhanced: string,
-    text: string,
-  ) {
-    super(`${enhanced} ${text}`);
-  }
-}
+export { SmtpReply };
 
 export const replies = {
   authRequired: () => new SmtpReply(530, '5.7.0', 'Authentication required'),
@@ -29,8 +22,7 @@ export const replies = {
   tooManyRecipients: () => new SmtpReply(452, '4.5.3', 'Too many recipients'),
   originator: (reason: string) => new SmtpReply(550, '5.7.1', `Message refused: ${reason}`),
   headerTooLarge: () => new SmtpReply(552, '5.3.4', 'Message header too large'),
-  tooBig: (limit: number) =>
-    new SmtpReply(552, '5.3.4', `Message exceeds fixed maximum message size ${limit}`),
+  tooBig,
   tooManyConnections: () =>
     new SmtpReply(421, '4.7.0', 'Too many connections from your address, try again later'),
   busy: () => new SmtpReply(451, '4.3.2', 'Too many messages in progress, try again later'),

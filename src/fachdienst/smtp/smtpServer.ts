@@ -13,13 +13,13 @@ import { AccountDirectory } from '../accounts/accountDirectory.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { MessageAcceptance } from './acceptance.js';
 import { notifyOf } from './acceptance.js';
-import { useFastDataScan } from './fastDataScan.js';
-import { removeGreetingDelay } from './greeting.js';
-import { guardTlsGetProtocol } from './tlsProtocolGuard.js';
+import { useFastDataScan } from '../../mail/smtp/fastDataScan.js';
+import { removeGreetingDelay } from '../../mail/smtp/greeting.js';
+import { guardTlsGetProtocol } from '../../mail/smtp/tlsProtocolGuard.js';
 import { TLS_CIPHERS } from '../../../adapters/tls/index.js';
 import type { Routing } from '../routing.js';
 import { replies, SmtpReply } from './replies.js';
-import { useOwnSizeRefusal } from './sizeRefusal.js';
+import { useOwnSizeRefusal } from '../../mail/smtp/sizeRefusal.js';
 
 export interface SmtpServerOptions {
   readonly tls: {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommand } from '../../../src/fachdienst/pop3/commands.js';
-import { LineReader } from '../../../src/fachdienst/pop3/lineReader.js';
-import { decodeSaslPlain } from '../../../src/fachdienst/pop3/saslPlain.js';
+import { parseCommand } from '../../../src/mail/pop3/commands.js';
+import { LineReader } from '../../../src/mail/pop3/lineReader.js';
+import { decodeSaslPlain } from '../../../src/mail/pop3/saslPlain.js';
 
 describe('parseCommand', () => {
   it('parses every command, keywords case-insensitive', () => {

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
-import { BareLfNormalizer } from '../../../src/fachdienst/smtp/bareLf.js';
+import { BareLfNormalizer } from '../../../src/mail/smtp/bareLf.js';
 
 async function normalize(chunks: string[]): Promise<string> {
   const out = Readable.from(chunks.map((c) => Buffer.from(c, 'latin1'))).pipe(new BareLfNormalizer());

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import { describe, expect, it } from 'vitest';
-import { useFastDataScan } from '../../../src/fachdienst/smtp/fastDataScan.js';
+import { useFastDataScan } from '../../../src/mail/smtp/fastDataScan.js';
 
 type Feed = (chunk: Buffer, done: () => void) => void;
 const original = (SMTPStream.prototype as unknown as { _feedDataStream: Feed })._feedDataStream;

@@ -1,7 +1,7 @@
 import { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { guardTlsGetProtocol } from '../../../src/fachdienst/smtp/tlsProtocolGuard.js';
+import { guardTlsGetProtocol } from '../../../src/mail/smtp/tlsProtocolGuard.js';
 
 describe('the TLS getProtocol guard', () => {
   it('never reaches into the TLS state of a destroyed socket (Node 20 crashes there)', () => {

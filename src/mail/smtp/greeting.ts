@@ -36,7 +36,7 @@ export function removeGreetingDelay(): void {
   if (!VERIFIED_VERSIONS.includes(pkg.version) || !proto.init.toString().includes(DELAY_STATEMENT)) {
     throw new Error(
       `smtp-server ${pkg.version}: the greeting delay patch was verified against ${VERIFIED_VERSIONS.join(', ')}; ` +
-        're-check SMTPConnection.init and update src/fachdienst/smtp/greeting.ts',
+        're-check SMTPConnection.init and update src/mail/smtp/greeting.ts',
     );
   }
   proto.init = function init(this: typeof proto): void {

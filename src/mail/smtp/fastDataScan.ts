@@ -48,7 +48,7 @@ export function useFastDataScan(): void {
   if (!VERIFIED_VERSIONS.includes(pkg.version) || !proto._feedDataStream.toString().includes(SCAN_LOOP)) {
     throw new Error(
       `smtp-server ${pkg.version}: the DATA scan patch was verified against ${VERIFIED_VERSIONS.join(', ')}; ` +
-        're-check SMTPStream._feedDataStream and update src/fachdienst/smtp/fastDataScan.ts',
+        're-check SMTPStream._feedDataStream and update src/mail/smtp/fastDataScan.ts',
     );
   }
   proto._feedDataStream = feedDataStream;

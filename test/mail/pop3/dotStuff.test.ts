@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
-import { DotStuffTransform, DotStuffer } from '../../../src/fachdienst/pop3/dotStuff.js';
+import { DotStuffTransform, DotStuffer } from '../../../src/mail/pop3/dotStuff.js';
 import { TopLimiter } from '../../../src/fachdienst/pop3/top.js';
 
 function stuff(chunks: readonly string[]): string {
