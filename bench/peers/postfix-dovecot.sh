@@ -16,7 +16,7 @@ DOMAIN=kim.test
 
 die() { echo "postfix-dovecot: error: $*" >&2; exit 1; }
 log() { echo "postfix-dovecot: $*" >&2; }
-usage() { sed -n '8,10p' "$0" | sed 's/^# \{0,3\}//' >&2; exit 2; }
+usage() { echo "usage: bash $0 COMMAND ..." >&2; sed -n "8,10p" "$0" | sed "s/^#/ /" >&2; exit 2; }
 
 # Instance layout below DIR (absolute, so configs never depend on the cwd).
 paths() {
@@ -32,9 +32,10 @@ paths() {
 need_setup() { [[ -f $PF_CONF/main.cf && -f $DC_CONF ]] || die "$DIR is not set up (run: setup $DIR CERT KEY ADDRESS...)"; }
 
 pid_alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
-# Postfix pads its pid file with spaces; read both master PIDs if the processes exist.
-pf_pid() { local p; p=$({ tr -d ' \n' < "$PF_QUEUE/pid/master.pid"; } 2>/dev/null) || true; pid_alive "$p" && echo "$p" || true; }
-dc_pid() { local p; p=$({ tr -d ' \n' < "$DC_RUN/master.pid"; } 2>/dev/null) || true; pid_alive "$p" && echo "$p" || true; }
+# PID from a master.pid file (Postfix pads it with spaces), only if that process exists.
+master_pid() { local p; p=$({ tr -d ' \n' < "$1"; } 2>/dev/null) || true; if pid_alive "$p"; then echo "$p"; fi; }
+pf_pid() { master_pid "$PF_QUEUE/pid/master.pid"; }
+dc_pid() { master_pid "$DC_RUN/master.pid"; }
 running() { [[ -n $(pf_pid) || -n $(dc_pid) ]]; }
 
 port_listening() { [[ -n $(ss -Hltn "sport = :$1") ]]; }
@@ -56,9 +57,9 @@ cmd_install() {
   if pid_alive "$p"; then doveadm stop 2>/dev/null || kill "$p"; fi
   update-rc.d postfix disable >/dev/null 2>&1 || true
   update-rc.d dovecot disable >/dev/null 2>&1 || true
-  local i port
+  local port
   for port in 25 110 143 465 587 993 995; do
-    for i in $(seq 50); do port_listening "$port" || break; sleep 0.2; done
+    for _ in $(seq 50); do port_listening "$port" || break; sleep 0.2; done
     port_listening "$port" && die "port $port still listening: $(ss -Hltnp "sport = :$port")"
   done
   log "installed: $(postconf -d -h mail_version 2>/dev/null | sed 's/^/postfix /'), dovecot $(dovecot --version)"
@@ -69,9 +70,14 @@ cmd_setup() {
   (( $# > 0 )) || die "no ADDRESS given"
   [[ -n ${PEER_PASSWORD:-} ]] || die "PEER_PASSWORD is not set"
   [[ -r $cert && -r $key ]] || die "cannot read certificate '$cert' or key '$key'"
-  command -v postfix >/dev/null && command -v dovecot >/dev/null || die "run 'install' first"
+  { command -v postfix && command -v dovecot; } >/dev/null || die "run 'install' first"
   local a; for a in "$@"; do [[ $a == *@"$DOMAIN" ]] || die "address '$a' is not in $DOMAIN"; done
   running && die "peer in $DIR is running; stop it first"
+  # Postfix and Dovecot drop to their own users, which must be able to reach DIR (mkdtemp makes 0700 dirs).
+  local up=$DIR
+  while up=$(dirname "$up"); [[ $up != / ]]; do
+    [[ ! -e $up || $(( 0$(stat -c %a "$up") & 1 )) -eq 1 ]] || die "$up is not searchable by other users (chmod o+x $up)"
+  done
 
   # One system user owns all virtual mail; Postfix virtual(8) and Dovecot both use it.
   getent passwd vmail >/dev/null || useradd --system --user-group --home-dir /nonexistent \
@@ -80,6 +86,7 @@ cmd_setup() {
 
   mkdir -p "$PF_CONF" "$PF_QUEUE" "$PF_DATA" "$DC_RUN" "$DIR/dovecot/state" "$DIR/tls" "$MAIL"
   chmod 755 "$DIR" "$PF_CONF" "$PF_QUEUE"
+  chown postfix:postfix "$PF_DATA"   # master.lock, TLS/verify caches
   # Same certificate as the server under comparison; keys readable by root only
   # (smtpd and Dovecot's config process load them before dropping privileges).
   install -m 644 -o root -g root "$cert" "$DIR/tls/cert.pem"
@@ -178,9 +185,10 @@ service auth {
   }
 }
 EOF
-  local hash; hash=$(doveadm -c "$DC_CONF" pw -s SHA512-CRYPT -p "$PEER_PASSWORD")
-  : > "$DIR/dovecot/users"
-  for a in "$@"; do echo "$a:$hash::::::" >> "$DIR/dovecot/users"; done
+  : > "$DIR/dovecot/users"   # user:{SHA512-CRYPT}$6$salt$hash (own salt per user)
+  for a in "$@"; do
+    echo "$a:$(doveadm -c "$DC_CONF" pw -s SHA512-CRYPT -p "$PEER_PASSWORD")::::::" >> "$DIR/dovecot/users"
+  done
   chown root:dovecot "$DIR/dovecot/users"; chmod 640 "$DIR/dovecot/users"   # auth runs as 'dovecot'
   doveconf -c "$DC_CONF" -n >/dev/null || die "dovecot config invalid"
 
@@ -192,10 +200,13 @@ EOF
 
 cmd_start() {
   paths "${1:-}"; need_setup
-  [[ -n $(pf_pid) ]] || postfix -c "$PF_CONF" start
-  [[ -n $(dc_pid) ]] || dovecot -c "$DC_CONF"
-  local i
-  for i in $(seq 60); do
+  # The daemons must not keep our stdout/stderr: a caller waiting for them to close would hang.
+  [[ -n $(pf_pid) ]] || postfix -c "$PF_CONF" start </dev/null >>"$DIR/postfix.log" 2>&1 \
+    || die "postfix did not start; see $DIR/postfix.log"
+  [[ -n $(dc_pid) ]] || dovecot -c "$DC_CONF" </dev/null >>"$DIR/dovecot.log" 2>&1 \
+    || die "dovecot did not start; see $DIR/dovecot.log"
+
+  for _ in $(seq 60); do
     tls_ok "$SMTPS_PORT" && tls_ok "$POP3S_PORT" && { log "started ($(cmd_pids "$DIR" | paste -sd' '))"; return; }
     sleep 0.5
   done
@@ -204,12 +215,12 @@ cmd_start() {
 
 cmd_stop() {
   paths "${1:-}"; need_setup
-  local pf dc procs i
+  local pf dc procs="" p
   pf=$(pf_pid); dc=$(dc_pid)
-  procs="$pf $dc $( [[ -n $pf ]] && tree "$pf") $( [[ -n $dc ]] && tree "$dc")"
+  for p in $pf $dc; do procs="$procs $p $(tree "$p")"; done   # whole trees, to wait for
   [[ -n $pf ]] && { postfix -c "$PF_CONF" stop 2>/dev/null || kill "$pf"; }
   [[ -n $dc ]] && kill "$dc"   # Dovecot master shuts down its children on SIGTERM
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     local left=""; for p in $procs; do pid_alive "$p" && left="$left $p"; done
     if [[ -z $left ]] && ! port_listening "$SMTPS_PORT" && ! port_listening "$POP3S_PORT"; then
       log "stopped"; return
