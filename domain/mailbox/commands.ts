@@ -17,9 +17,10 @@ export interface ReceiveMessage extends CommandMeta {
   readonly digest: string;
 }
 
+/** Messages a session retrieved completely (RETR), in the order it sent them. */
 export interface RecordFetch extends CommandMeta {
   readonly type: 'RecordFetch';
-  readonly uid: number;
+  readonly uids: readonly number[];
   readonly sessionId: string;
 }
 

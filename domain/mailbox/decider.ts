@@ -88,8 +88,10 @@ function decide(command: MailboxCommand, state: MailboxState): MailboxEvent[] {
     case 'ReceiveMessage':
       return receive(command, state);
     case 'RecordFetch':
-      if (!state.live.has(command.uid)) return [];
-      return [mailboxEvent('fetched', { uid: command.uid, sessionId: command.sessionId, at: command.now })];
+      // One `fetched` per live uid (a message deleted meanwhile has nothing left to record).
+      return command.uids
+        .filter((uid) => state.live.has(uid))
+        .map((uid) => mailboxEvent('fetched', { uid, sessionId: command.sessionId, at: command.now }));
     case 'DeleteMessages':
       return deleteMessages(command, state);
     case 'LockMailbox':

@@ -160,8 +160,8 @@ describe('maildrop projection (what POP3 serves)', () => {
     await h.openMailbox('m1');
     await h.receive('m1', 'k1');
     await h.receive('m1', 'k2');
-    await h.mailbox('m1', { type: 'RecordFetch', uid: 1, sessionId: 's-1', now: minute(5) });
-    await h.mailbox('m1', { type: 'RecordFetch', uid: 1, sessionId: 's-2', now: minute(6) });
+    await h.mailbox('m1', { type: 'RecordFetch', uids: [1], sessionId: 's-1', now: minute(5) });
+    await h.mailbox('m1', { type: 'RecordFetch', uids: [1], sessionId: 's-2', now: minute(6) });
     await runner.catchUp();
 
     expect(messages('m1').map((r) => [r.uid, r.fetch_count])).toEqual([

@@ -77,7 +77,7 @@ describe('ProjectionRunner', () => {
     await h.receive('m1', 'k1');
     await h.receive('m2', 'k2');
     await h.receive('m1', 'k3');
-    return h.mailbox('m1', { type: 'RecordFetch', uid: 1, sessionId: 's-1', now: minute(5) });
+    return h.mailbox('m1', { type: 'RecordFetch', uids: [1], sessionId: 's-1', now: minute(5) });
   }
 
   describe('catchUp and checkpoints', () => {
@@ -111,7 +111,12 @@ describe('ProjectionRunner', () => {
       expect(projection.applied).toHaveLength(0);
       expect(allMaildropRows(h)).toEqual(before);
 
-      const next = await h.mailbox('m1', { type: 'RecordFetch', uid: 1, sessionId: 's-2', now: minute(6) });
+      const next = await h.mailbox('m1', {
+        type: 'RecordFetch',
+        uids: [1],
+        sessionId: 's-2',
+        now: minute(6),
+      });
       const more = await runner.catchUp();
 
       expect(more).toEqual({ applied: 1, position: next });

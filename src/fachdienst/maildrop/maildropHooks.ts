@@ -10,6 +10,7 @@ import { Mailbox } from '../../core/aggregates.js';
 import type { CommandHandler } from '../../core/commandHandler.js';
 import type { Logger } from '../../logging/logger.js';
 import type { Authenticator } from '../auth/authenticator.js';
+import { FetchRecorder } from './fetchRecorder.js';
 import type { Pop3Account, Pop3AuthResult, Pop3Hooks, Pop3Maildrop, Pop3OpenResult } from '../pop3/hooks.js';
 
 export interface MaildropHooksDeps {
@@ -22,7 +23,11 @@ export interface MaildropHooksDeps {
   readonly log: Logger;
   /** How long a login waits for the maildrop view to catch up with the mailbox stream. */
   readonly catchUpTimeoutMs?: number;
+  /** How long completed RETRs are gathered before their `fetched` events are appended. */
+  readonly fetchWindowMs?: number;
 }
+
+const FETCH_WINDOW_MS = 20;
 
 interface MessageRow {
   uid: bigint;
@@ -102,8 +107,21 @@ export class MaildropHooks implements Pop3Hooks {
     const { deps } = this;
     const byUid = new Map(rows.map((row) => [Number(row.uid), row]));
     let released = false;
-    /** `fetched` appends still under way; the lease is released only after they settle. */
-    const fetches = new Set<Promise<void>>();
+    const fetches = new FetchRecorder(
+      (uids) =>
+        deps.commands
+          .handle(
+            Mailbox,
+            mailboxId,
+            { type: 'RecordFetch', uids, sessionId, now: new Date().toISOString() },
+            { commandId: `fetch:${sessionId}:${randomUUID()}`, actor: 'pop3', correlationId: sessionId },
+          )
+          .then(
+            () => undefined,
+            (error: unknown) => deps.log.error({ err: error, mailboxId, uids }, 'recording fetches failed'),
+          ),
+      deps.fetchWindowMs ?? FETCH_WINDOW_MS,
+    );
     return {
       entries: rows.map((row) => ({
         uid: Number(row.uid),
@@ -135,30 +153,15 @@ export class MaildropHooks implements Pop3Hooks {
       },
 
       recordFetch: (uid) => {
-        // The client already has the message; the audit record need not hold up its next
-        // command. Commands on one mailbox run in order, so a later DELE still follows it.
-        const append = deps.commands
-          .handle(
-            Mailbox,
-            mailboxId,
-            { type: 'RecordFetch', uid, sessionId, now: new Date().toISOString() },
-            {
-              commandId: `fetch:${sessionId}:${uid}:${randomUUID()}`,
-              actor: 'pop3',
-              correlationId: sessionId,
-            },
-          )
-          .then(
-            () => undefined,
-            (error: unknown) => deps.log.error({ err: error, mailboxId, uid }, 'recording a fetch failed'),
-          );
-        fetches.add(append);
-        void append.then(() => fetches.delete(append));
+        // The client already has the message; the audit record need not hold up its next command.
+        fetches.record(uid);
         return Promise.resolve();
       },
 
       commitDeletions: async (uids) => {
         if (uids.length === 0) return;
+        // After the fetches: a message deleted first would have no `fetched` left to record.
+        await fetches.settled();
         // One command, one append: all marked messages go, or none do.
         await deps.commands.handle(
           Mailbox,
@@ -169,7 +172,7 @@ export class MaildropHooks implements Pop3Hooks {
       },
 
       release: async () => {
-        await Promise.all(fetches);
+        await fetches.settled();
         if (!released && this.leases.get(mailboxId) === sessionId) this.leases.delete(mailboxId);
         released = true;
       },

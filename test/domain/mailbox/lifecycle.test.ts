@@ -46,7 +46,7 @@ describe('mailbox lifecycle', () => {
   it('commands on a mailbox that does not exist are rejected with MAILBOX_NOT_FOUND', () => {
     mailboxSpec().when({ type: 'LockMailbox', reason: 'x', now: T0 }).thenThrows('MAILBOX_NOT_FOUND');
     mailboxSpec()
-      .when({ type: 'RecordFetch', uid: 1, sessionId: 's', now: T0 })
+      .when({ type: 'RecordFetch', uids: [1], sessionId: 's', now: T0 })
       .thenThrows('MAILBOX_NOT_FOUND');
     mailboxSpec()
       .when({ type: 'DeleteMessages', uids: [1], reason: 'pop3', now: T0 })

@@ -8,7 +8,7 @@ describe('mailbox retrieval and deletion', () => {
   it('recording a fetch of a live message records it', () => {
     mailboxSpec()
       .given(three)
-      .when({ type: 'RecordFetch', uid: 2, sessionId: 's-1', now: minute(50) })
+      .when({ type: 'RecordFetch', uids: [2], sessionId: 's-1', now: minute(50) })
       .then([fetched(2)])
       .thenState((s) => expect(s.machine.context.lastEventAt).toBe(minute(50)));
   });
@@ -16,18 +16,25 @@ describe('mailbox retrieval and deletion', () => {
   it('recording a fetch of a uid that is not live is a no-op', () => {
     mailboxSpec()
       .given([...three, deleted(2)])
-      .when({ type: 'RecordFetch', uid: 2, sessionId: 's-1', now: minute(150) })
+      .when({ type: 'RecordFetch', uids: [2], sessionId: 's-1', now: minute(150) })
       .thenNothingHappened();
     mailboxSpec()
       .given(three)
-      .when({ type: 'RecordFetch', uid: 99, sessionId: 's-1', now: minute(50) })
+      .when({ type: 'RecordFetch', uids: [99], sessionId: 's-1', now: minute(50) })
       .thenNothingHappened();
+  });
+
+  it('fetches of one session are recorded together, in order, skipping uids no longer live', () => {
+    mailboxSpec()
+      .given([...three, deleted(2)])
+      .when({ type: 'RecordFetch', uids: [3, 2, 1, 3], sessionId: 's-1', now: minute(150) })
+      .then([fetched(3, minute(150)), fetched(1, minute(150)), fetched(3, minute(150))]);
   });
 
   it('a fetch is recorded while the mailbox is locked (a session that began before the lock)', () => {
     mailboxSpec()
       .given([...three, mbxLocked])
-      .when({ type: 'RecordFetch', uid: 1, sessionId: 's-1', now: minute(50) })
+      .when({ type: 'RecordFetch', uids: [1], sessionId: 's-1', now: minute(50) })
       .then([fetched(1, minute(50))]);
   });
 
