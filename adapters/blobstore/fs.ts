@@ -15,6 +15,7 @@ import type {
   PutResult,
 } from './port.js';
 import { readBlob } from './readBlob.js';
+import { assertBlobRef } from './ref.js';
 import { abandon, writeTempBlob } from './writeTemp.js';
 import type { ByteSource } from './writeTemp.js';
 
@@ -70,6 +71,12 @@ export class FsBlobStore implements BlobStore {
 
   get(ref: string): Readable {
     return readBlob(this.layout.pathOf(ref), ref);
+  }
+
+  /** Files are always streamed. */
+  readSmall(ref: string): Buffer | null {
+    assertBlobRef(ref);
+    return null;
   }
 
   async stat(ref: string): Promise<BlobStat | null> {

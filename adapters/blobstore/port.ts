@@ -28,6 +28,11 @@ export interface BlobStore {
    * would race with `delete`/`gc` anyway).
    */
   get(ref: string): Readable;
+  /**
+   * The whole blob when the store holds it in its small tier (one row, read at once), so a small
+   * message can be sent in one write; `null` otherwise (absent, or large: stream it with `get`).
+   */
+  readSmall(ref: string): Buffer | null;
   /** `null` if the blob does not exist. */
   stat(ref: string): Promise<BlobStat | null>;
   has(ref: string): Promise<boolean>;

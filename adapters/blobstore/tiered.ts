@@ -85,6 +85,11 @@ export class TieredBlobStore implements BlobStore {
     return data === undefined ? this.files.get(ref) : Readable.from([data], { objectMode: false });
   }
 
+  readSmall(ref: string): Buffer | null {
+    assertBlobRef(ref);
+    return this.small.get(ref) ?? null;
+  }
+
   async stat(ref: string): Promise<BlobStat | null> {
     assertBlobRef(ref);
     return this.small.stat(ref) ?? this.files.stat(ref);

@@ -133,6 +133,8 @@ export class MaildropHooks implements Pop3Hooks {
         const row = byUid.get(uid);
         if (row === undefined) return Promise.reject(new Error(`uid ${uid} is not in this maildrop`));
         // The stored message is the trace header followed by the body blob, byte for byte.
+        const small = deps.blobs.readSmall(row.blob_ref);
+        if (small !== null) return Promise.resolve(Buffer.concat([Buffer.from(row.trace_header), small]));
         const out = new PassThrough({ highWaterMark: 64 * 1024 });
         out.write(row.trace_header);
         pipeline(deps.blobs.get(row.blob_ref), out).catch((error: unknown) => {

@@ -30,8 +30,11 @@ export interface Pop3MaildropEntry {
 export interface Pop3Maildrop {
   /** Frozen at login; message number = index + 1. */
   readonly entries: readonly Pop3MaildropEntry[];
-  /** The message bytes exactly as stored (CRLF). */
-  open(uid: number): Promise<NodeJS.ReadableStream>;
+  /**
+   * The message bytes exactly as stored (CRLF): a stream, or the whole message as one buffer
+   * when it is small (the session then answers RETR with one write).
+   */
+  open(uid: number): Promise<NodeJS.ReadableStream | Buffer>;
   /** Called after the final ".\r\n" of a complete RETR was written. */
   recordFetch(uid: number): Promise<void>;
   /** Called once at QUIT in UPDATE state with all marked uids; must be all-or-nothing. */

@@ -53,6 +53,20 @@ describe('TieredBlobStore', () => {
     expect(await hashStream(store.get(overLimit.ref))).toEqual(overLimit);
   });
 
+  it('hands out a small-tier body whole (readSmall), and null for a file-tier or absent body', async () => {
+    const small = new RandomBody(4096, { chunkBytes: 1000 });
+    const big = new RandomBody(LIMIT + 1, { chunkBytes: 4096 });
+    const smallPut = await store.put(small, { maxBytes: MiB });
+    const bigPut = await store.put(big, { maxBytes: MiB });
+
+    const whole = store.readSmall(smallPut.ref);
+    expect(whole === null ? null : sha256(whole)).toBe(small.digest());
+    expect(whole?.length).toBe(4096);
+    expect(store.readSmall(bigPut.ref)).toBeNull();
+    expect(store.readSmall('0'.repeat(64))).toBeNull();
+    expect(() => store.readSmall('../etc/passwd')).toThrow(InvalidBlobRefError);
+  });
+
   it('round-trips a 25 MB body through the file tier', async () => {
     const body = new RandomBody(25 * MiB, { reuse: true });
     const put = await store.put(body, { maxBytes: 26 * MiB });

@@ -51,6 +51,8 @@ export class MemoryHooks implements Pop3Hooks {
   commitDelayMs = 0;
   /** Bytes per chunk of a message stream. */
   chunkSize = 64 * 1024;
+  /** open() hands out each message whole, as one Buffer (the small-message path), not as a stream. */
+  whole = false;
   /** Forces every authenticate() to this outcome ('throw' rejects). */
   authOverride: Extract<Pop3AuthResult, { ok: false }>['reason'] | 'throw' | null = null;
   /** Forces every openMaildrop() to this outcome. */
@@ -129,7 +131,7 @@ export class MemoryHooks implements Pop3Hooks {
         if (message === undefined || this.failOpen.has(uid)) {
           return Promise.reject(new Error(`cannot open message ${uid}`));
         }
-        return Promise.resolve(this.#stream(sessionId, message));
+        return Promise.resolve(this.whole ? message.body : this.#stream(sessionId, message));
       },
       recordFetch: (uid) => {
         this.fetches.push({ sessionId, uid });

@@ -277,45 +277,52 @@ describe('TRANSACTION', () => {
     }
   });
 
-  it('dot-stuffs lines starting with "." and a line that is just "."', async () => {
-    const client = await login();
-    expect(await client.command('RETR 2')).toBe(`+OK ${Buffer.byteLength(DOTTY)} octets`);
-    const body = (await client.readBody()).toString();
-    expect(body).toBe(
-      'Subject: dots\r\n\r\n..starts with a dot\r\n..\r\n...two dots\r\nnormal line\r\n..\r\nend\r\n.\r\n',
-    );
-    // un-stuffing restores the original exactly
-    expect(body.slice(0, -3).replace(/^\./gm, '')).toBe(DOTTY);
-  });
+  // Small messages come from the store whole and go out in one write; large ones are streamed.
+  describe.each(['streamed', 'whole'])('%s messages', (mode) => {
+    beforeEach(() => {
+      hooks.whole = mode === 'whole';
+    });
 
-  it('adds CRLF before the terminator when the message does not end with CRLF', async () => {
-    const client = await login();
-    expect(await client.command('RETR 3')).toBe(`+OK ${Buffer.byteLength(NO_FINAL_CRLF)} octets`);
-    expect((await client.readBody()).toString()).toBe(`${NO_FINAL_CRLF}\r\n.\r\n`);
-  });
+    it('dot-stuffs lines starting with "." and a line that is just "."', async () => {
+      const client = await login();
+      expect(await client.command('RETR 2')).toBe(`+OK ${Buffer.byteLength(DOTTY)} octets`);
+      const body = (await client.readBody()).toString();
+      expect(body).toBe(
+        'Subject: dots\r\n\r\n..starts with a dot\r\n..\r\n...two dots\r\nnormal line\r\n..\r\nend\r\n.\r\n',
+      );
+      // un-stuffing restores the original exactly
+      expect(body.slice(0, -3).replace(/^\./gm, '')).toBe(DOTTY);
+    });
 
-  it('RETR sends 8-bit content byte-exact and records the fetch only after a complete RETR', async () => {
-    const client = await login();
-    expect(await client.command('RETR 4')).toBe(`+OK ${Buffer.byteLength(UMLAUTS)} octets`);
-    const body = await client.readBody();
-    expect(body.equals(Buffer.concat([Buffer.from(UMLAUTS), Buffer.from('.\r\n')]))).toBe(true);
-    expect(await client.command('NOOP')).toBe('+OK');
-    expect(hooks.fetches.map((f) => f.uid)).toEqual([main.messages[3]!.uid]);
-  });
+    it('adds CRLF before the terminator when the message does not end with CRLF', async () => {
+      const client = await login();
+      expect(await client.command('RETR 3')).toBe(`+OK ${Buffer.byteLength(NO_FINAL_CRLF)} octets`);
+      expect((await client.readBody()).toString()).toBe(`${NO_FINAL_CRLF}\r\n.\r\n`);
+    });
 
-  it('TOP n k sends the header, the blank line and k body lines, and records no fetch', async () => {
-    const client = await login();
-    expect(await client.command('TOP 1 0')).toBe('+OK top of message follows');
-    expect((await client.readBody()).toString()).toBe(`${SIMPLE.split('\r\n\r\n')[0]}\r\n\r\n.\r\n`);
-    expect(await client.command('TOP 2 2')).toBe('+OK top of message follows');
-    expect((await client.readBody()).toString()).toBe(
-      'Subject: dots\r\n\r\n..starts with a dot\r\n..\r\n.\r\n',
-    );
-    expect(await client.command('TOP 3 99')).toBe('+OK top of message follows');
-    expect((await client.readBody()).toString()).toBe(`${NO_FINAL_CRLF}\r\n.\r\n`);
-    expect(await client.command('TOP 1')).toBe('-ERR syntax error in TOP');
-    expect(await client.command('TOP 9 1')).toBe('-ERR no such message');
-    expect(hooks.fetches).toEqual([]);
+    it('RETR sends 8-bit content byte-exact and records the fetch only after a complete RETR', async () => {
+      const client = await login();
+      expect(await client.command('RETR 4')).toBe(`+OK ${Buffer.byteLength(UMLAUTS)} octets`);
+      const body = await client.readBody();
+      expect(body.equals(Buffer.concat([Buffer.from(UMLAUTS), Buffer.from('.\r\n')]))).toBe(true);
+      expect(await client.command('NOOP')).toBe('+OK');
+      expect(hooks.fetches.map((f) => f.uid)).toEqual([main.messages[3]!.uid]);
+    });
+
+    it('TOP n k sends the header, the blank line and k body lines, and records no fetch', async () => {
+      const client = await login();
+      expect(await client.command('TOP 1 0')).toBe('+OK top of message follows');
+      expect((await client.readBody()).toString()).toBe(`${SIMPLE.split('\r\n\r\n')[0]}\r\n\r\n.\r\n`);
+      expect(await client.command('TOP 2 2')).toBe('+OK top of message follows');
+      expect((await client.readBody()).toString()).toBe(
+        'Subject: dots\r\n\r\n..starts with a dot\r\n..\r\n.\r\n',
+      );
+      expect(await client.command('TOP 3 99')).toBe('+OK top of message follows');
+      expect((await client.readBody()).toString()).toBe(`${NO_FINAL_CRLF}\r\n.\r\n`);
+      expect(await client.command('TOP 1')).toBe('-ERR syntax error in TOP');
+      expect(await client.command('TOP 9 1')).toBe('-ERR no such message');
+      expect(hooks.fetches).toEqual([]);
+    });
   });
 
   it('DELE hides a message from STAT/LIST/UIDL/RETR/TOP, RSET restores it', async () => {
