@@ -4,8 +4,9 @@ import { Readable } from 'node:stream';
 import { hasErrno } from './durableFs.js';
 import { BlobNotFoundError } from './port.js';
 
-// Big enough that a 25 MB RETR is ~100 reads, not ~400 (each a thread-pool round trip).
-const CHUNK_BYTES = 256 * 1024;
+// A 25 MB RETR in 25 reads: each fresh chunk costs a thread-pool round trip and page faults,
+// and reading 250 MB here took 244 ms of CPU in 64 KiB chunks, 130 in 256 KiB, 83 in 1 MiB.
+const CHUNK_BYTES = 1024 * 1024;
 
 /**
  * A byte stream of the file at `path`. Nothing is opened until the consumer reads; a missing

@@ -5,6 +5,7 @@ const LF = 0x0a;
 const CR = 0x0d;
 const DOT = 0x2e;
 const EXTRA_DOT = Buffer.from('.');
+const LF_DOT = Buffer.from('\n.');
 /** The end of a multi-line response when the content already ends with CRLF. */
 const TERMINATOR = Buffer.from('.\r\n');
 /** The end of a multi-line response when the content does not end with CRLF. */
@@ -32,15 +33,13 @@ export class DotStuffer {
     let pieces: Buffer[] | null = null;
     let from = 0;
     if (this.#atLineStart && chunk[0] === DOT) pieces = [EXTRA_DOT];
-    let lf = chunk.indexOf(LF);
-    while (lf !== -1) {
-      const next = lf + 1;
-      if (next < chunk.length && chunk[next] === DOT) {
-        pieces ??= [];
-        pieces.push(chunk.subarray(from, next), EXTRA_DOT);
-        from = next;
-      }
-      lf = chunk.indexOf(LF, next);
+    // Search for LF followed by "." (not every LF: a line per ~78 bytes would mean a JS
+    // iteration per line); a line start at the chunk's beginning was handled above.
+    for (let at = chunk.indexOf(LF_DOT); at !== -1; at = chunk.indexOf(LF_DOT, at + 1)) {
+      const next = at + 1;
+      pieces ??= [];
+      pieces.push(chunk.subarray(from, next), EXTRA_DOT);
+      from = next;
     }
     const last = chunk[chunk.length - 1] ?? 0;
     const beforeLast = chunk.length >= 2 ? (chunk[chunk.length - 2] ?? 0) : this.#lastByte;
