@@ -62,7 +62,11 @@ export async function kimFachdienst(
             String(ports.http),
           ],
         ],
-        { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KIM_LOG_LEVEL: 'warn' } },
+        // The environment `npm start` and the launcher set (MALLOC_ARENA_MAX), unless given.
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+          env: { MALLOC_ARENA_MAX: '2', ...process.env, KIM_LOG_LEVEL: 'warn' },
+        },
       );
       server = child;
       await new Promise<void>((resolve, reject) => {
