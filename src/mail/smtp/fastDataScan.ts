@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
+import { assertPatchable } from './patchGuard.js';
 
 /**
  * smtp-server finds the end of DATA (and dot-stuffed lines) by looking at every byte of the
@@ -13,7 +12,6 @@ import { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
  * and only if its scan loop is still the one we replace; otherwise start-up fails. Adapted from
  * smtp-server 3.21.6 (MIT, Copyright (c) 2016-2024 Andris Reinman).
  */
-const VERIFIED_VERSIONS = ['3.21.6'];
 const SCAN_LOOP = 'for (i = 2; i < len - 2; i++) {';
 const END_SEQUENCE = Buffer.from('\r\n.\r\n');
 const DOT_AT_DATA_START = Buffer.from('.\r\n');
@@ -40,17 +38,13 @@ let applied = false;
 
 export function useFastDataScan(): void {
   if (applied) return;
-  const require = createRequire(import.meta.url);
-  const pkg = JSON.parse(readFileSync(require.resolve('smtp-server/package.json'), 'utf8')) as {
-    version: string;
-  };
   const proto = SMTPStream.prototype as unknown as Stream;
-  if (!VERIFIED_VERSIONS.includes(pkg.version) || !proto._feedDataStream.toString().includes(SCAN_LOOP)) {
-    throw new Error(
-      `smtp-server ${pkg.version}: the DATA scan patch was verified against ${VERIFIED_VERSIONS.join(', ')}; ` +
-        're-check SMTPStream._feedDataStream and update src/mail/smtp/fastDataScan.ts',
-    );
-  }
+  assertPatchable(
+    'DATA scan',
+    proto._feedDataStream.toString(),
+    SCAN_LOOP,
+    'SMTPStream._feedDataStream and src/mail/smtp/fastDataScan.ts',
+  );
   proto._feedDataStream = feedDataStream;
   applied = true;
 }

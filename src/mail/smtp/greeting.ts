@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import { assertPatchable } from './patchGuard.js';
 
 /**
  * smtp-server waits a fixed 100 ms before every greeting to catch clients that talk before they
@@ -14,17 +13,12 @@ import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
  * cannot silently bring the delay back or break the connection set-up (test/fachdienst/smtp also
  * checks that the greeting arrives within a few milliseconds).
  */
-const VERIFIED_VERSIONS = ['3.21.6'];
 const DELAY_STATEMENT = 'setTimeout(() => this.connectionReady(), 100)';
 
 let applied = false;
 
 export function removeGreetingDelay(): void {
   if (applied) return;
-  const require = createRequire(import.meta.url);
-  const pkg = JSON.parse(readFileSync(require.resolve('smtp-server/package.json'), 'utf8')) as {
-    version: string;
-  };
   const proto = SMTPConnection.prototype as unknown as {
     init: () => void;
     _setListeners(callback: () => void): void;
@@ -33,12 +27,12 @@ export function removeGreetingDelay(): void {
     _server: { options: { maxClients?: number }; connections: Set<unknown> };
     name: string;
   };
-  if (!VERIFIED_VERSIONS.includes(pkg.version) || !proto.init.toString().includes(DELAY_STATEMENT)) {
-    throw new Error(
-      `smtp-server ${pkg.version}: the greeting delay patch was verified against ${VERIFIED_VERSIONS.join(', ')}; ` +
-        're-check SMTPConnection.init and update src/mail/smtp/greeting.ts',
-    );
-  }
+  assertPatchable(
+    'greeting delay',
+    proto.init.toString(),
+    DELAY_STATEMENT,
+    'SMTPConnection.init and src/mail/smtp/greeting.ts',
+  );
   proto.init = function init(this: typeof proto): void {
     this._setListeners(() => {
       if (
