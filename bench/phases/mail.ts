@@ -59,7 +59,7 @@ await withTempDir('kim-bench-mail-', async (dir) => {
   const target: MailTarget =
     TARGET === 'postfix-dovecot'
       ? postfixDovecot(dir, pki, ACCOUNTS, PASSWORD)
-      : await kimFachdienst(dir, pki, ACCOUNTS, PASSWORD);
+      : kimFachdienst(dir, pki, ACCOUNTS, PASSWORD);
   const { ports } = target;
   const clientTls = clientTlsContext(target.ca);
   const mailboxes = (users: readonly string[]) => new Map(users.map((u) => [u, sent.get(u) ?? 0]));

@@ -1,11 +1,8 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
-import { SqliteEventStore } from '../../adapters/eventstore/index.js';
-import { CommandHandler } from '../../src/core/commandHandler.js';
-import { provisionAccount } from '../../src/fachdienst/accounts/provisioning.js';
 import { cpuSeconds, peakRssMb, resetPeak } from './proc.js';
 import type { MailTarget } from './target.js';
 
@@ -16,17 +13,20 @@ const ports = { smtp: 21465, pop3: 21995, http: 21443 } as const;
  * Our Fachdienst as its own process (`kim fachdienst`, built, with the flags `npm start` uses),
  * so its RSS and CPU are its own. `pki` is a directory made by `kim pki init`.
  */
-export async function kimFachdienst(
+export function kimFachdienst(
   dir: string,
   pki: string,
   accounts: readonly string[],
   password: string,
-): Promise<MailTarget> {
-  const store = new SqliteEventStore({ path: join(dir, 'events.sqlite') });
-  const commands = new CommandHandler(store);
-  for (const address of accounts)
-    await provisionAccount(commands, { address, password, now: new Date(), by: 'bench' });
-  await store.close();
+): MailTarget {
+  // Accounts are added the way an operator adds them: `kim admin account add` (password on stdin).
+  for (const address of accounts) {
+    const add = spawnSync(process.execPath, [bin, 'admin', 'account', 'add', address, '--data', dir], {
+      input: `${password}\n`,
+      encoding: 'utf8',
+    });
+    if (add.status !== 0) throw new Error(`kim admin account add ${address}: ${add.stderr}`);
+  }
   const ca = readFileSync(join(pki, 'ca.crt'), 'utf8');
 
   let server: ChildProcess | null = null;
