@@ -44,7 +44,7 @@ export class Pop3Raw {
   }
 
   /** Connects and reads the greeting. */
-  static async open(port: number, ca: string): Promise<Pop3Raw> {
+  static async open(port: number, ca: string | Buffer): Promise<Pop3Raw> {
     const socket = await new Promise<TLSSocket>((resolve, reject) => {
       const s = connect({ host: '127.0.0.1', port, ca, servername: 'localhost' });
       s.once('secureConnect', () => {
@@ -62,7 +62,7 @@ export class Pop3Raw {
   /** Opens and logs in with USER/PASS, trying again while a dropped session still holds the maildrop. */
   static async loggedIn(
     port: number,
-    ca: string,
+    ca: string | Buffer,
     user: string,
     password: string,
     timeoutMs = 5_000,
@@ -90,8 +90,13 @@ export class Pop3Raw {
     return this.command(`PASS ${password}`);
   }
 
-  async command(line: string): Promise<string> {
+  /** Sends one command line without waiting for its answer (pipelining). */
+  send(line: string): void {
     this.socket.write(`${line}\r\n`);
+  }
+
+  async command(line: string): Promise<string> {
+    this.send(line);
     return this.line();
   }
 
@@ -134,6 +139,12 @@ export class Pop3Raw {
         timer = setTimeout(() => reject(new Error('connection not closed')), timeoutMs);
       }),
     ]).finally(() => clearTimeout(timer));
+  }
+
+  /** Waits until the server closes the connection; returns what it sent that was not read yet. */
+  async rest(timeoutMs = 5_000): Promise<string> {
+    await this.waitClosed(timeoutMs);
+    return this.unread;
   }
 
   close(): void {

@@ -6,7 +6,7 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, USER } from './fixtures.js';
 import { MemoryHooks } from './memoryHooks.js';
-import { RawClient, makeTls, run, sleep, startServer, waitFor } from './support.js';
+import { loginAt, makeTls, run, sleep, startServer, waitFor } from './support.js';
 import type { RunningServer, TestTls } from './support.js';
 
 const MB = 1024 * 1024;
@@ -119,7 +119,7 @@ describe('a 25 MB message', () => {
   });
 
   it('is read from the store only as fast as the client reads (backpressure)', async () => {
-    const client = await RawClient.login(running.port, tls, USER, PASSWORD);
+    const client = await loginAt(running.port, tls, USER, PASSWORD);
     try {
       const socket = client.socket;
       // take over the socket: count and hash what arrives after the status line
@@ -160,7 +160,7 @@ describe('a 25 MB message', () => {
       expect(hash.digest('hex')).toBe(expectedWireSha);
       expect(stream.pulled).toBe(big.length);
     } finally {
-      client.destroy();
+      client.close();
       await waitFor(() => running.server.connections === 0);
     }
   });
@@ -169,14 +169,14 @@ describe('a 25 MB message', () => {
     const stalling = await startServer(hooks, tls, { idleTimeoutMs: 500 });
     try {
       const before = { fetches: hooks.fetches.length, releases: hooks.releases.length };
-      const client = await RawClient.login(stalling.port, tls, USER, PASSWORD);
+      const client = await loginAt(stalling.port, tls, USER, PASSWORD);
       client.socket.pause();
       client.send('RETR 1');
       await waitFor(() => stalling.server.connections === 0, 5_000, 'the stalled session to be closed');
       expect(hooks.fetches.length).toBe(before.fetches);
       expect(hooks.releases.length).toBe(before.releases + 1);
       expect(hooks.streams.at(-1)!.destroyed).toBe(true);
-      client.destroy();
+      client.close();
     } finally {
       await stalling.server.close();
     }

@@ -17,7 +17,8 @@ import {
 } from './fixtures.js';
 import type { Mailbox } from './fixtures.js';
 import { MemoryHooks } from './memoryHooks.js';
-import { RawClient, makeTls, run, sleep, startServer, waitFor } from './support.js';
+import { Pop3Raw } from '../../support/pop3Raw.js';
+import { loginAt, makeTls, run, sleep, startServer, waitFor } from './support.js';
 import type { RunningServer, TestTls } from './support.js';
 
 const MAX_BAD = 4;
@@ -27,7 +28,7 @@ let running: RunningServer;
 let hooks: MemoryHooks;
 let main: Mailbox;
 let other: Mailbox;
-const clients: RawClient[] = [];
+const clients: Pop3Raw[] = [];
 
 /** The server keeps one hooks object; each test gets a fresh MemoryHooks behind it. */
 const delegate: Pop3Hooks = {
@@ -35,14 +36,14 @@ const delegate: Pop3Hooks = {
   openMaildrop: (account, sessionId) => hooks.openMaildrop(account, sessionId),
 };
 
-async function login(user = USER, password = PASSWORD): Promise<RawClient> {
-  const client = await RawClient.login(running.port, tls, user, password);
+async function login(user = USER, password = PASSWORD): Promise<Pop3Raw> {
+  const client = await loginAt(running.port, tls, user, password);
   clients.push(client);
   return client;
 }
 
-async function open(): Promise<RawClient> {
-  const client = await RawClient.open(running.port, tls);
+async function open(): Promise<Pop3Raw> {
+  const client = await Pop3Raw.open(running.port, tls.cert);
   clients.push(client);
   return client;
 }
@@ -65,7 +66,7 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.destroy();
+  for (const client of clients.splice(0)) client.close();
   await waitFor(() => running.server.connections === 0, 5_000, 'all sessions to end');
   // release() exactly once for every session that opened a maildrop, however it ended.
   for (const [sessionId, count] of hooks.releaseCounts())
@@ -75,9 +76,9 @@ afterEach(async () => {
 
 describe('greeting and AUTHORIZATION', () => {
   it('greets with +OK <hostname> POP3 ready', async () => {
-    const client = await RawClient.connect(running.port, tls);
+    const client = await Pop3Raw.open(running.port, tls.cert);
     clients.push(client);
-    expect(await client.readLine()).toBe('+OK pop3.test.kim POP3 ready');
+    expect(client.greeting).toBe('+OK pop3.test.kim POP3 ready');
   });
 
   it('logs in with USER/PASS (password with spaces) and reports the maildrop', async () => {
@@ -91,9 +92,9 @@ describe('greeting and AUTHORIZATION', () => {
   it('accepts lower-case commands and bare LF line ends', async () => {
     const client = await open();
     client.write(`user ${USER}\npass ${PASSWORD}\nstat\n`);
-    expect(await client.readLine()).toMatch(/^\+OK/);
-    expect(await client.readLine()).toMatch(/^\+OK maildrop has 4 messages/);
-    expect(await client.readLine()).toMatch(/^\+OK 4 \d+$/);
+    expect(await client.line()).toMatch(/^\+OK/);
+    expect(await client.line()).toMatch(/^\+OK maildrop has 4 messages/);
+    expect(await client.line()).toMatch(/^\+OK 4 \d+$/);
   });
 
   it('refuses transaction commands, NOOP, PASS without USER, APOP and STLS before login', async () => {
@@ -110,7 +111,7 @@ describe('greeting and AUTHORIZATION', () => {
 
   it('CAPA lists USER and SASL PLAIN only before login, never EXPIRE, STLS or APOP', async () => {
     const client = await open();
-    const before = await client.multiline('CAPA');
+    const before = await client.multi('CAPA');
     expect(before.status).toMatch(/^\+OK/);
     expect(before.lines).toEqual([
       'TOP',
@@ -124,7 +125,7 @@ describe('greeting and AUTHORIZATION', () => {
     ]);
     await client.command(`USER ${USER}`);
     await client.command(`PASS ${PASSWORD}`);
-    const after = await client.multiline('CAPA');
+    const after = await client.multi('CAPA');
     expect(after.lines).toEqual([
       'TOP',
       'UIDL',
@@ -145,7 +146,7 @@ describe('greeting and AUTHORIZATION', () => {
 
   it('AUTH PLAIN with continuation, authzid equal to authcid, lists mechanisms for bare AUTH', async () => {
     const client = await open();
-    const mechanisms = await client.multiline('AUTH');
+    const mechanisms = await client.multi('AUTH');
     expect(mechanisms.lines).toEqual(['PLAIN']);
     expect(await client.command('auth plain')).toBe('+ ');
     expect(await client.command(b64(`${USER}\0${USER}\0${PASSWORD}`))).toMatch(/^\+OK maildrop has 4/);
@@ -237,11 +238,11 @@ describe('TRANSACTION', () => {
     const sizes = main.messages.map((m) => m.body.length);
     const total = sizes.reduce((a, b) => a + b, 0);
     expect(await client.command('STAT')).toBe(`+OK 4 ${total}`);
-    const list = await client.multiline('LIST');
+    const list = await client.multi('LIST');
     expect(list.status).toBe(`+OK 4 messages (${total} octets)`);
     expect(list.lines).toEqual(sizes.map((size, i) => `${i + 1} ${size}`));
     expect(await client.command('LIST 2')).toBe(`+OK 2 ${sizes[1]}`);
-    const uidl = await client.multiline('UIDL');
+    const uidl = await client.multi('UIDL');
     expect(uidl.lines).toEqual(main.messages.map((m, i) => `${i + 1} ${m.uidl}`));
     expect(await client.command('UIDL 3')).toBe(`+OK 3 ${main.messages[2]!.uidl}`);
     expect(await client.command('LIST 5')).toBe('-ERR no such message');
@@ -253,17 +254,17 @@ describe('TRANSACTION', () => {
   it('answers pipelined commands strictly in order, with each RETR complete before the next reply', async () => {
     const client = await login();
     client.write('STAT\r\nRETR 1\r\nLIST 1\r\nRETR 2\r\nUIDL 1\r\nNOOP\r\nTOP 1 0\r\nQUIT\r\n');
-    expect(await client.readLine()).toMatch(/^\+OK 4 /);
-    expect(await client.readLine()).toBe(`+OK ${Buffer.byteLength(SIMPLE)} octets`);
-    expect((await client.readBody()).toString()).toBe(`${SIMPLE}.\r\n`);
-    expect(await client.readLine()).toBe(`+OK 1 ${Buffer.byteLength(SIMPLE)}`);
-    expect(await client.readLine()).toBe(`+OK ${Buffer.byteLength(DOTTY)} octets`);
-    await client.readBody();
-    expect(await client.readLine()).toBe(`+OK 1 ${main.messages[0]!.uidl}`);
-    expect(await client.readLine()).toBe('+OK');
-    expect(await client.readLine()).toBe('+OK top of message follows');
-    await client.readBody();
-    expect(await client.readLine()).toBe('+OK pop3.test.kim POP3 signing off (4 messages left)');
+    expect(await client.line()).toMatch(/^\+OK 4 /);
+    expect(await client.line()).toBe(`+OK ${Buffer.byteLength(SIMPLE)} octets`);
+    expect((await client.body()).toString()).toBe(`${SIMPLE}.\r\n`);
+    expect(await client.line()).toBe(`+OK 1 ${Buffer.byteLength(SIMPLE)}`);
+    expect(await client.line()).toBe(`+OK ${Buffer.byteLength(DOTTY)} octets`);
+    await client.body();
+    expect(await client.line()).toBe(`+OK 1 ${main.messages[0]!.uidl}`);
+    expect(await client.line()).toBe('+OK');
+    expect(await client.line()).toBe('+OK top of message follows');
+    await client.body();
+    expect(await client.line()).toBe('+OK pop3.test.kim POP3 signing off (4 messages left)');
     await client.closed;
   });
 
@@ -273,7 +274,7 @@ describe('TRANSACTION', () => {
     client.write(`${commands.join('\r\n')}\r\n`);
     for (let i = 0; i < 200; i++) {
       const msg = (i % 4) + 1;
-      expect(await client.readLine()).toBe(`+OK ${msg} ${main.messages[msg - 1]!.body.length}`);
+      expect(await client.line()).toBe(`+OK ${msg} ${main.messages[msg - 1]!.body.length}`);
     }
   });
 
@@ -286,7 +287,7 @@ describe('TRANSACTION', () => {
     it('dot-stuffs lines starting with "." and a line that is just "."', async () => {
       const client = await login();
       expect(await client.command('RETR 2')).toBe(`+OK ${Buffer.byteLength(DOTTY)} octets`);
-      const body = (await client.readBody()).toString();
+      const body = (await client.body()).toString();
       expect(body).toBe(
         'Subject: dots\r\n\r\n..starts with a dot\r\n..\r\n...two dots\r\nnormal line\r\n..\r\nend\r\n.\r\n',
       );
@@ -297,13 +298,13 @@ describe('TRANSACTION', () => {
     it('adds CRLF before the terminator when the message does not end with CRLF', async () => {
       const client = await login();
       expect(await client.command('RETR 3')).toBe(`+OK ${Buffer.byteLength(NO_FINAL_CRLF)} octets`);
-      expect((await client.readBody()).toString()).toBe(`${NO_FINAL_CRLF}\r\n.\r\n`);
+      expect((await client.body()).toString()).toBe(`${NO_FINAL_CRLF}\r\n.\r\n`);
     });
 
     it('RETR sends 8-bit content byte-exact and records the fetch only after a complete RETR', async () => {
       const client = await login();
       expect(await client.command('RETR 4')).toBe(`+OK ${Buffer.byteLength(UMLAUTS)} octets`);
-      const body = await client.readBody();
+      const body = await client.body();
       expect(body.equals(Buffer.concat([Buffer.from(UMLAUTS), Buffer.from('.\r\n')]))).toBe(true);
       expect(await client.command('NOOP')).toBe('+OK');
       expect(hooks.fetches.map((f) => f.uid)).toEqual([main.messages[3]!.uid]);
@@ -312,13 +313,13 @@ describe('TRANSACTION', () => {
     it('TOP n k sends the header, the blank line and k body lines, and records no fetch', async () => {
       const client = await login();
       expect(await client.command('TOP 1 0')).toBe('+OK top of message follows');
-      expect((await client.readBody()).toString()).toBe(`${SIMPLE.split('\r\n\r\n')[0]}\r\n\r\n.\r\n`);
+      expect((await client.body()).toString()).toBe(`${SIMPLE.split('\r\n\r\n')[0]}\r\n\r\n.\r\n`);
       expect(await client.command('TOP 2 2')).toBe('+OK top of message follows');
-      expect((await client.readBody()).toString()).toBe(
+      expect((await client.body()).toString()).toBe(
         'Subject: dots\r\n\r\n..starts with a dot\r\n..\r\n.\r\n',
       );
       expect(await client.command('TOP 3 99')).toBe('+OK top of message follows');
-      expect((await client.readBody()).toString()).toBe(`${NO_FINAL_CRLF}\r\n.\r\n`);
+      expect((await client.body()).toString()).toBe(`${NO_FINAL_CRLF}\r\n.\r\n`);
       expect(await client.command('TOP 1')).toBe('-ERR syntax error in TOP');
       expect(await client.command('TOP 9 1')).toBe('-ERR no such message');
       expect(hooks.fetches).toEqual([]);
@@ -330,12 +331,8 @@ describe('TRANSACTION', () => {
     const sizes = main.messages.map((m) => m.body.length);
     expect(await client.command('DELE 2')).toBe('+OK message 2 deleted');
     expect(await client.command('STAT')).toBe(`+OK 3 ${sizes[0]! + sizes[2]! + sizes[3]!}`);
-    expect((await client.multiline('LIST')).lines).toEqual([
-      `1 ${sizes[0]}`,
-      `3 ${sizes[2]}`,
-      `4 ${sizes[3]}`,
-    ]);
-    expect((await client.multiline('UIDL')).lines.map((l) => l.split(' ')[0])).toEqual(['1', '3', '4']);
+    expect((await client.multi('LIST')).lines).toEqual([`1 ${sizes[0]}`, `3 ${sizes[2]}`, `4 ${sizes[3]}`]);
+    expect((await client.multi('UIDL')).lines.map((l) => l.split(' ')[0])).toEqual(['1', '3', '4']);
     expect(await client.command('LIST 2')).toBe('-ERR message 2 already deleted');
     expect(await client.command('UIDL 2')).toBe('-ERR message 2 already deleted');
     expect(await client.command('RETR 2')).toBe('-ERR message 2 already deleted');
@@ -365,7 +362,7 @@ describe('TRANSACTION', () => {
   it('commands pipelined after QUIT are not run', async () => {
     const client = await login();
     client.write('DELE 1\r\nQUIT\r\nDELE 2\r\nRETR 2\r\n');
-    expect(await client.readLine()).toBe('+OK message 1 deleted');
+    expect(await client.line()).toBe('+OK message 1 deleted');
     expect(await client.rest()).toBe('+OK pop3.test.kim POP3 signing off (3 messages left)\r\n');
     expect(hooks.commits.map((c) => c.uids)).toEqual([[main.messages[0]!.uid]]);
   });
@@ -393,7 +390,7 @@ describe('TRANSACTION', () => {
     const first = await login();
     expect(await first.command('DELE 1')).toBe('+OK message 1 deleted');
     expect(await first.command('DELE 2')).toBe('+OK message 2 deleted');
-    first.destroy();
+    first.close();
     await waitFor(() => hooks.releases.length === 1, 5_000, 'release after drop');
     const second = await login();
     expect(await second.command('STAT')).toMatch(/^\+OK 4 /);
@@ -438,7 +435,7 @@ describe('bad input and connection limits', () => {
     expect(await client.command(fits)).toMatch(/^\+OK/);
     expect(await client.command(`${fits}a`)).toBe('-ERR line too long');
     client.write(`NOOP ${'x'.repeat(100_000)}\r\n`);
-    expect(await client.readLine()).toBe('-ERR line too long');
+    expect(await client.line()).toBe('-ERR line too long');
     expect(await client.command('CAPA')).toMatch(/^\+OK/);
   });
 });
@@ -479,7 +476,7 @@ describe('streams and timeouts', () => {
 
   it('server close() ends sessions, deletes nothing and releases every maildrop', async () => {
     const separate = await startServer(hooks, tls);
-    const client = await RawClient.login(separate.port, tls, USER, PASSWORD);
+    const client = await loginAt(separate.port, tls, USER, PASSWORD);
     await client.command('DELE 1');
     await separate.server.close();
     await client.closed;
@@ -495,7 +492,7 @@ describe('sessions ending while a hook runs', () => {
     const client = await open();
     client.write(`USER ${USER}\r\nPASS ${PASSWORD}\r\n`);
     await waitFor(() => hooks.authCalls.length === 1);
-    client.destroy();
+    client.close();
     await waitFor(() => hooks.releases.length === 1, 5_000, 'release after the late open');
     expect(hooks.events.map((e) => e.split(':')[0])).toEqual(['open', 'release']);
   });
@@ -506,7 +503,7 @@ describe('sessions ending while a hook runs', () => {
     await client.command('DELE 1');
     client.send('QUIT');
     await waitFor(() => hooks.commits.length === 1);
-    client.destroy();
+    client.close();
     await waitFor(() => hooks.releases.length === 1, 5_000, 'release after the commit');
     expect(hooks.events.map((e) => e.split(':')[0])).toEqual(['open', 'commit', 'release']);
     expect(hooks.messages(main.account)).toHaveLength(3);
@@ -524,11 +521,11 @@ describe('logging', () => {
     });
     const logged = await startServer(hooks, tls, { logger: pino({ level: 'debug' }, sink) });
     try {
-      const client = await RawClient.login(logged.port, tls, USER, PASSWORD);
-      await client.multiline('RETR 1');
+      const client = await loginAt(logged.port, tls, USER, PASSWORD);
+      await client.multi('RETR 1');
       await client.quit();
       const plain = b64(`\0${USER}\0${PASSWORD}`);
-      const second = await RawClient.open(logged.port, tls);
+      const second = await Pop3Raw.open(logged.port, tls.cert);
       expect(await second.command(`AUTH PLAIN ${plain}`)).toMatch(/^\+OK/);
       await second.command('PASS should-not-be-logged');
       await second.quit();
@@ -560,7 +557,7 @@ describe('idle autologout', () => {
   it('closes an idle session after idleTimeoutMs with -ERR autologout, deleting nothing', async () => {
     const separate = await startServer(hooks, tls, { idleTimeoutMs: 300 });
     try {
-      const client = await RawClient.login(separate.port, tls, USER, PASSWORD);
+      const client = await loginAt(separate.port, tls, USER, PASSWORD);
       expect(await client.command('DELE 1')).toBe('+OK message 1 deleted');
       const started = Date.now();
       expect(await client.rest()).toBe('-ERR autologout\r\n');
@@ -578,7 +575,7 @@ describe('idle autologout', () => {
   it('keeps a session alive while commands keep coming', async () => {
     const separate = await startServer(hooks, tls, { idleTimeoutMs: 300 });
     try {
-      const client = await RawClient.login(separate.port, tls, USER, PASSWORD);
+      const client = await loginAt(separate.port, tls, USER, PASSWORD);
       for (let i = 0; i < 6; i++) {
         await sleep(150);
         expect(await client.command('NOOP')).toBe('+OK');
@@ -592,7 +589,7 @@ describe('idle autologout', () => {
   it('an idle session in AUTHORIZATION is closed too', async () => {
     const separate = await startServer(hooks, tls, { idleTimeoutMs: 300 });
     try {
-      const client = await RawClient.open(separate.port, tls);
+      const client = await Pop3Raw.open(separate.port, tls.cert);
       expect(await client.rest()).toBe('-ERR autologout\r\n');
       expect(hooks.opens).toEqual([]);
     } finally {

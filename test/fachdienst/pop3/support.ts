@@ -2,14 +2,13 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:tls';
-import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import {
   createPop3Server,
   type Pop3Server,
   type Pop3ServerOptions,
 } from '../../../src/fachdienst/pop3/index.js';
 import { silentLogger } from '../../../src/logging/logger.js';
+import { Pop3Raw } from '../../support/pop3Raw.js';
 import type { MemoryHooks } from './memoryHooks.js';
 
 export interface TestTls {
@@ -125,162 +124,15 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-const CRLF = Buffer.from('\r\n');
-const TERMINATOR_AFTER_CRLF = Buffer.from('\r\n.\r\n');
-const TERMINATOR_AT_START = Buffer.from('.\r\n');
-
-/**
- * A raw POP3 client over TLS for precise protocol checks: it sees exactly the bytes the server
- * sends (dot-stuffing, terminators, order of pipelined replies).
- */
-export class RawClient {
-  readonly socket: TLSSocket;
-  readonly closed: Promise<void>;
-  #buffer: Buffer = Buffer.alloc(0);
-  #ended = false;
-  #wake: (() => void) | null = null;
-
-  private constructor(socket: TLSSocket) {
-    this.socket = socket;
-    socket.on('data', (chunk: Buffer) => {
-      this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
-      this.#wake?.();
-    });
-    this.closed = new Promise((resolve) => {
-      socket.on('close', () => {
-        this.#ended = true;
-        this.#wake?.();
-        resolve();
-      });
-    });
-    socket.on('end', () => {
-      this.#ended = true;
-      this.#wake?.();
-    });
-    socket.on('error', () => undefined);
+/** Connects and logs in with USER/PASS; any refusal fails the test (no retry on [IN-USE]). */
+export async function loginAt(port: number, tls: TestTls, user: string, password: string): Promise<Pop3Raw> {
+  const client = await Pop3Raw.open(port, tls.cert);
+  const reply = await client.login(user, password);
+  if (!reply.startsWith('+OK')) {
+    client.close();
+    throw new Error(`login failed: ${reply}`);
   }
-
-  static connect(port: number, tls: TestTls, options: ConnectionOptions = {}): Promise<RawClient> {
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port, ca: tls.cert, servername: 'localhost', ...options });
-      socket.once('secureConnect', () => {
-        socket.off('error', reject);
-        resolve(new RawClient(socket));
-      });
-      socket.once('error', reject);
-    });
-  }
-
-  /** Connects and reads the greeting. */
-  static async open(port: number, tls: TestTls): Promise<RawClient> {
-    const client = await RawClient.connect(port, tls);
-    const greeting = await client.readLine();
-    if (!greeting.startsWith('+OK ')) throw new Error(`unexpected greeting ${greeting}`);
-    return client;
-  }
-
-  /** Connects and logs in with USER/PASS. */
-  static async login(port: number, tls: TestTls, user: string, password: string): Promise<RawClient> {
-    const client = await RawClient.open(port, tls);
-    const userReply = await client.command(`USER ${user}`);
-    const passReply = await client.command(`PASS ${password}`);
-    if (!userReply.startsWith('+OK') || !passReply.startsWith('+OK')) {
-      throw new Error(`login failed: ${userReply} / ${passReply}`);
-    }
-    return client;
-  }
-
-  get isEnded(): boolean {
-    return this.#ended;
-  }
-
-  write(data: string | Buffer): void {
-    this.socket.write(data);
-  }
-
-  send(line: string): void {
-    this.socket.write(`${line}\r\n`);
-  }
-
-  async command(line: string): Promise<string> {
-    this.send(line);
-    return this.readLine();
-  }
-
-  /** The next line, without CRLF. */
-  async readLine(timeoutMs = 5_000): Promise<string> {
-    const bytes = await this.#take((buffer) => {
-      const at = buffer.indexOf(CRLF);
-      return at === -1 ? null : { length: at + 2, value: buffer.subarray(0, at) };
-    }, timeoutMs);
-    return bytes.toString('utf8');
-  }
-
-  /** The raw bytes of a multi-line body including its terminator (after the status line was read). */
-  async readBody(timeoutMs = 5_000): Promise<Buffer> {
-    return this.#take((buffer) => {
-      if (buffer.subarray(0, 3).equals(TERMINATOR_AT_START))
-        return { length: 3, value: buffer.subarray(0, 3) };
-      const at = buffer.indexOf(TERMINATOR_AFTER_CRLF);
-      return at === -1 ? null : { length: at + 5, value: buffer.subarray(0, at + 5) };
-    }, timeoutMs);
-  }
-
-  /** A multi-line response: status line and the lines of the body (still dot-stuffed). */
-  async multiline(line: string): Promise<{ status: string; lines: string[] }> {
-    const status = await this.command(line);
-    if (!status.startsWith('+OK')) return { status, lines: [] };
-    const body = (await this.readBody()).toString('utf8');
-    return { status, lines: body.split('\r\n').slice(0, -2) };
-  }
-
-  /** Waits until the server closes; returns whatever it sent that was not read yet. */
-  async rest(timeoutMs = 5_000): Promise<string> {
-    await Promise.race([
-      this.closed,
-      sleep(timeoutMs).then(() => {
-        throw new Error('server did not close the connection');
-      }),
-    ]);
-    return this.#buffer.toString('utf8');
-  }
-
-  destroy(): void {
-    this.socket.destroy();
-  }
-
-  async quit(): Promise<string> {
-    const reply = await this.command('QUIT');
-    await this.closed;
-    return reply;
-  }
-
-  async #take(
-    extract: (buffer: Buffer) => { length: number; value: Buffer } | null,
-    timeoutMs: number,
-  ): Promise<Buffer> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const found = extract(this.#buffer);
-      if (found !== null) {
-        const value = Buffer.from(found.value);
-        this.#buffer = this.#buffer.subarray(found.length);
-        return value;
-      }
-      if (this.#ended)
-        throw new Error(`connection closed; unread: ${JSON.stringify(this.#buffer.toString())}`);
-      const left = until - Date.now();
-      if (left <= 0) throw new Error(`timed out; unread: ${JSON.stringify(this.#buffer.toString())}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#wake = null;
-    }
-  }
+  return client;
 }
 
 /** Runs a Python poplib script; the script gets PORT, CAFILE in the environment and prints JSON. */
