@@ -7,7 +7,7 @@
 #
 #   install                                    apt packages, stop+disable default instances
 #   PEER_PASSWORD=.. setup DIR CERT KEY ADDR.. write configs, users, empty Maildirs
-#   start|stop|restart|pids|clear DIR
+#   start|stop|restart|pids DIR
 set -euo pipefail
 
 SMTPS_PORT=10465
@@ -192,7 +192,7 @@ EOF
   chown root:dovecot "$DIR/dovecot/users"; chmod 640 "$DIR/dovecot/users"   # auth runs as 'dovecot'
   doveconf -c "$DC_CONF" -n >/dev/null || die "dovecot config invalid"
 
-  # Empty Maildirs (existing mail is kept; use 'clear' to empty them).
+  # Maildirs (the bench sets up a fresh DIR per run; mail already in them is kept).
   for a in "$@"; do mkdir -p "$MAIL/${a#*@}/${a%@*}"/{new,cur,tmp}; done
   chown -R vmail:vmail "$MAIL"; chmod 700 "$MAIL"
   log "set up $DIR for: $*"
@@ -237,21 +237,6 @@ cmd_pids() {
   printf '%s\n%s\n' "$pf" "$dc"
 }
 
-cmd_clear() {
-  paths "${1:-}"; need_setup
-  running && die "peer in $DIR is running; stop it first"
-  # Queue files (mail in any state plus per-message logs); directories stay.
-  local q; for q in maildrop incoming active deferred hold corrupt bounce defer trace flush saved; do
-    [[ -d $PF_QUEUE/$q ]] && find "$PF_QUEUE/$q" -type f -delete
-  done
-  # Recreate each Maildir empty, dropping Dovecot's index/uidlist too (fresh state).
-  local md; for md in "$MAIL"/*/*/; do
-    [[ -d $md ]] || continue
-    rm -rf "$md"; mkdir -p "$md"{new,cur,tmp}; chown -R vmail:vmail "$md"
-  done
-  log "cleared mail and queue in $DIR"
-}
-
 case ${1:-} in
   install) cmd_install ;;
   setup)   shift; cmd_setup "$@" ;;
@@ -259,6 +244,5 @@ case ${1:-} in
   stop)    cmd_stop "${2:-}" ;;
   restart) cmd_stop "${2:-}"; cmd_start "${2:-}" ;;
   pids)    cmd_pids "${2:-}" ;;
-  clear)   cmd_clear "${2:-}" ;;
   *) usage ;;
 esac
