@@ -391,10 +391,9 @@ export class Pop3Session {
   }
 
   /**
-   * RETR (bodyLines null) or TOP: streams the message dot-stuffed, chunk by chunk, waiting for
-   * the socket to drain. Returns true once the terminating ".\r\n" was handed to the OS. A
-   * failing message stream after "+OK" closes the connection: a multi-line response cannot be
-   * turned into an error.
+   * RETR (bodyLines null) or TOP: sends the message dot-stuffed, whole or streamed. Returns true
+   * once the terminating ".\r\n" was handed to the OS. A failing message stream after "+OK"
+   * closes the connection: a multi-line response cannot be turned into an error.
    */
   async #sendMessage(
     maildrop: Pop3Maildrop,
@@ -410,25 +409,39 @@ export class Pop3Session {
       return false;
     }
     const status = bodyLines === null ? replies.retrFollows(entry.size) : replies.topFollows;
-    const stuffer = new DotStuffer();
     const limiter = bodyLines === null ? null : new TopLimiter(bodyLines);
-    if (Buffer.isBuffer(source)) {
-      // A small message: status line, stuffed content and terminator in one write (one TLS
-      // record run, one syscall) instead of three.
-      if (limiter === null && source.length !== entry.size) {
-        this.#log.warn(
-          { uid: entry.uid, expected: entry.size, actual: source.length },
-          'pop3 message size differs',
-        );
-      }
-      const content = stuffer.push(limiter === null ? source : limiter.push(source));
-      await this.#connection.writeFlushed(
-        Buffer.concat([Buffer.from(`${status}\r\n`), content, stuffer.end()]),
-      );
-      this.#messagesSent++;
-      this.#octetsSent += source.length;
-      return true;
+    const octets = Buffer.isBuffer(source)
+      ? await this.#sendWhole(status, source, limiter)
+      : await this.#sendStream(status, source, limiter, entry.uid);
+    if (limiter === null && octets !== entry.size) {
+      this.#log.warn({ uid: entry.uid, expected: entry.size, actual: octets }, 'pop3 message size differs');
     }
+    this.#messagesSent++;
+    this.#octetsSent += octets;
+    return true;
+  }
+
+  /**
+   * A small message, held whole: status line, stuffed content and terminator in one write (one
+   * run of TLS records, one syscall) instead of three. Returns the message's octets.
+   */
+  async #sendWhole(status: string, message: Buffer, limiter: TopLimiter | null): Promise<number> {
+    const stuffer = new DotStuffer();
+    const content = stuffer.push(limiter === null ? message : limiter.push(message));
+    await this.#connection.writeFlushed(
+      Buffer.concat([Buffer.from(`${status}\r\n`), content, stuffer.end()]),
+    );
+    return message.length;
+  }
+
+  /** Streams a message chunk by chunk, waiting for the socket to drain. Returns the octets read. */
+  async #sendStream(
+    status: string,
+    source: NodeJS.ReadableStream,
+    limiter: TopLimiter | null,
+    uid: number,
+  ): Promise<number> {
+    const stuffer = new DotStuffer();
     let octets = 0;
     try {
       await this.#send(status);
@@ -441,23 +454,15 @@ export class Pop3Session {
       }
     } catch (error) {
       if (error instanceof ConnectionGone) throw error;
-      this.#log.error(
-        { err: error, uid: entry.uid, octets },
-        'pop3 message stream failed, closing connection',
-      );
+      this.#log.error({ err: error, uid, octets }, 'pop3 message stream failed, closing connection');
       this.#endAs('message-failed');
       this.#connection.destroy();
       throw new ConnectionGone();
     } finally {
       destroyStream(source);
     }
-    if (limiter === null && octets !== entry.size) {
-      this.#log.warn({ uid: entry.uid, expected: entry.size, actual: octets }, 'pop3 message size differs');
-    }
     await this.#connection.writeFlushed(stuffer.end());
-    this.#messagesSent++;
-    this.#octetsSent += octets;
-    return true;
+    return octets;
   }
 
   // ---- output -------------------------------------------------------------------------------
